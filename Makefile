@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG := config/example.toml
+
+.PHONY: run test bench install lock clean
+
+# A fresh virtual environment with the pinned versions (requirements.lock), then the project.
+$(BIN)/mentormail: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(BIN)/mentormail
+
+# The secret that keys Message-ID hashes: made once, readable by its owner only.
+var/secret:
+	mkdir -p var
+	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+run: install var/secret
+	$(BIN)/mentormail -c $(CONFIG) check-config
+	$(BIN)/mentormail -c $(CONFIG) import-roster config/roster.example.csv
+	$(BIN)/mentormail -c $(CONFIG) run
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m tests.bench.run
+
+# After changing dependencies in pyproject.toml: record the exact versions that were tested.
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^mentormail' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var *.egg-info

@@ -1,0 +1,225 @@
+"""The `mentormail` command line (DESIGN.md section 6).
+
+Exit status: 0 success; 1 a user error (bad config, bad roster line, unreadable file), printed as
+one line naming the problem; 2 usage. `ingest` exits 75 (EX_TEMPFAIL) when the store fails, so
+that an MTA's pipe transport keeps the message and retries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mentormail.daemon import logs
+from mentormail.daemon.files import UnreadableInput, iter_messages
+from mentormail.daemon.intake import Intake
+from mentormail.daemon.logs import describe_exception
+from mentormail.daemon.outcomes import Source, Transport
+from mentormail.daemon.service import open_store, run
+from mentormail.daemon.settings import ConfigError, Settings, load_settings
+from mentormail.daemon.starter import create_starter
+from mentormail.daemon.status import status_document, status_table
+from mentormail.parsers.roster_csv import RosterError, parse_roster
+from mentormail.store import queries
+from mentormail.store.db import Store
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
+DEFAULT_CONFIG = "mentormail.toml"
+
+log = logging.getLogger("mentormail")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logs.configure(args.log_level)
+    try:
+        return args.handler(args)
+    except (ConfigError, RosterError, UnreadableInput, UserError) as exc:
+        print(f"mentormail: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentormail",
+        description="Runs a one-on-one mentoring program by email. Participants CC or BCC the program "
+        "address; mentormail logs that they corresponded (who to whom, when), never what they wrote.",
+        epilog="Exit status: 0 success, 1 a user error (named in one line), 2 usage. "
+        "See README.md for the config keys and the JSON formats.",
+    )
+    parser.set_defaults(handler=lambda _: parser.print_help() or EXIT_USAGE)
+    _add_common_options(parser, defaults=True)
+    # The same options after the command name (`mentormail run -c FILE`); SUPPRESS keeps a
+    # subcommand from resetting what was given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common_options(common, defaults=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = command("init", _init, "write a starter config, a roster template and a new secret key into DIR")
+    init.add_argument("directory", metavar="DIR", type=Path)
+    command("check-config", _check_config, "validate the config; errors name the file, the key and the problem")
+    roster = command("import-roster", _import_roster, "add or update people and pairs from a CSV roster (idempotent)")
+    roster.add_argument("file", metavar="FILE.csv", type=Path)
+    command("run", _run, "run the daemon (intake, and later the scheduler) until SIGTERM or SIGINT")
+    ingest = command(
+        "ingest",
+        _ingest,
+        "feed messages through intake: files, '-' for standard input (an MTA pipe), a Maildir folder or an mbox",
+    )
+    ingest.add_argument("paths", metavar="FILE", nargs="+")
+    explain = command("explain", _explain, "say what the daemon would do with a message, and why; changes nothing")
+    explain.add_argument("path", metavar="FILE", help="a message file, or '-' for standard input")
+    explain.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
+    status = command("status", _status, "per pair: contacts by direction, last contact, days since, flags")
+    status.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
+    return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=os.environ.get("MENTORMAIL_CONFIG", DEFAULT_CONFIG) if defaults else argparse.SUPPRESS,
+        help=f"the config file (default: $MENTORMAIL_CONFIG, else ./{DEFAULT_CONFIG})",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO" if defaults else argparse.SUPPRESS,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much the daemon logs (default INFO); no level logs what participants wrote",
+    )
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        written = create_starter(args.directory)
+    except FileExistsError as exc:
+        raise UserError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit {written[0]}, then `mentormail -c {written[0]} check-config`")
+    return EXIT_OK
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    settings.secret()  # a missing or readable-by-others key is a config error too
+    print(f"{settings.path}: OK")
+    return EXIT_OK
+
+
+def _import_roster(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UserError(f"{args.file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{args.file}: not UTF-8 text (byte {exc.start})") from None
+    rows = parse_roster(text, str(args.file))
+    store = _open_store(settings)
+    try:
+        with store.session() as session:
+            counts = queries.apply_roster(session, rows, settings.program.starts_on, str(args.file))
+    finally:
+        store.close()
+    print(f"{args.file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    settings.secret()
+    run(settings)
+    return EXIT_OK
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = _open_store(settings)
+    intake = Intake(store, settings.program.address, settings.secret())
+    kinds: Counter[str] = Counter()
+    try:
+        for argument in args.paths:
+            transport = Transport.PIPE if argument == "-" else Transport.FILE
+            for label, raw in iter_messages(argument):
+                try:
+                    outcome = intake.ingest(raw, Source(transport))
+                except Exception as exc:  # the store failed: the message was not recorded
+                    log.error("%s: not recorded: %s", label, describe_exception(exc))
+                    print(f"{label}: not recorded (temporary failure); try again", file=sys.stderr)
+                    return EXIT_TEMPFAIL
+                kinds[outcome.kind.value] += 1
+                print(f"{label}: {outcome.kind.value}: {outcome.reason}")
+    finally:
+        store.close()
+    if sum(kinds.values()) > 1:
+        print("total: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    messages = list(iter_messages(args.path))
+    if len(messages) != 1:
+        raise UserError(f"{args.path}: explain takes one message, this holds {len(messages)}")
+    store = _open_store(settings)
+    try:
+        outcome = Intake(store, settings.program.address, settings.secret()).explain(
+            messages[0][1], Source(Transport.FILE)
+        )
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(outcome.as_json(), ensure_ascii=False))
+    else:
+        print(f"{outcome.kind.value}: {outcome.reason}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = _open_store(settings)
+    try:
+        with store.session() as session:
+            activity = queries.pair_activity(session)
+    finally:
+        store.close()
+    document = status_document(activity, datetime.now(timezone.utc))
+    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else status_table(document))
+    return EXIT_OK
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.config))
+
+
+def _open_store(settings: Settings) -> Store:
+    return open_store(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

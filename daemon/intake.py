@@ -1,0 +1,143 @@
+"""The one entry for every message: `Intake.ingest(raw, source) -> Outcome`.
+
+SMTP, IMAP and `mentormail ingest` all come here. Intake gathers the facts, asks the router for
+the outcome and records it, in one transaction (with the IMAP checkpoint when there is one).
+
+Confidentiality: for mail from a participant, only the header block is parsed. The rest of a
+message (its body) is looked at only when the sender is not a participant, to find the address
+a bounce is about; over IMAP it is not even fetched until then (`load_full`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session
+
+from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
+from mentormail.daemon.roster import Roster
+from mentormail.daemon.router import MessageFacts, route
+from mentormail.daemon.logs import describe_exception
+from mentormail.parsers.headers import HeaderFacts, parse_headers
+from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_headers, classify_message
+from mentormail.store import queries
+from mentormail.store.db import Store
+
+log = logging.getLogger("mentormail.intake")
+
+# A Date header this far ahead of the clock is a wrong clock, not the time the mail was sent.
+_FUTURE_TOLERANCE = timedelta(hours=26)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    outcome: Outcome
+    message_hash: str
+    occurred_at: datetime  # aware, UTC
+    roster: Roster
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Intake:
+    def __init__(
+        self, store: Store, program_address: str, secret: bytes, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.store = store
+        self.program_address = program_address
+        self.secret = secret
+        self.clock = clock
+
+    def ingest(self, raw: bytes, source: Source, *, load_full: Callable[[], bytes] | None = None) -> Outcome:
+        """Decide and record. Raises only when the store fails: the caller must then keep the
+        message (SMTP 451, pipe exit 75, IMAP retries) so nothing is lost."""
+        with self.store.session() as session:
+            decision = self._decide(session, raw, source, load_full)
+            queries.record_outcome(
+                session,
+                decision.outcome,
+                message_hash=decision.message_hash,
+                occurred_at=decision.occurred_at,
+                source=source.transport.value,
+                roster=decision.roster,
+            )
+            if source.checkpoint is not None:
+                queries.save_checkpoint(session, source.checkpoint)
+        outcome = decision.outcome
+        log.info(
+            "%s via %s [%s]: %s", outcome.kind.value, source.transport.value, decision.message_hash[:12], outcome.reason
+        )
+        return outcome
+
+    def explain(self, raw: bytes, source: Source) -> Outcome:
+        """What `ingest` would decide, changing nothing."""
+        with self.store.session() as session:
+            decision = self._decide(session, raw, source, None)
+            session.rollback()
+        return decision.outcome
+
+    def _decide(
+        self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None
+    ) -> _Decision:
+        now = self.clock()
+        roster = queries.load_roster(session)
+        try:
+            headers = parse_headers(raw)
+        except Exception as exc:  # the parsers are built not to raise; if one does, the message is unreadable
+            log.warning("header parser failed: %s", describe_exception(exc))
+            unreadable = Outcome(OutcomeKind.MALFORMED, "the header block could not be parsed")
+            return _Decision(unreadable, self._hash_bytes(raw), now, roster)
+        message_hash = self.message_hash(headers, raw)
+        seen = queries.seen_before(session, message_hash)
+        sender = roster.participant(headers.from_address)
+        machine = classify_headers(headers, self.program_address)
+        bounced: frozenset[str] = frozenset()
+        if sender is None and headers.from_address is not None:
+            # Not a participant's mail: reading past the headers is allowed, and needed to
+            # recognise bounces that only their body gives away.
+            full = load_full() if load_full is not None else raw
+            machine = machine or classify_message(full, self.program_address)
+            if machine is not None and machine.kind is MachineKind.BOUNCE:
+                bounced = bounced_addresses(full)
+        facts = MessageFacts(
+            headers=headers,
+            sender=sender,
+            machine=machine,
+            bounced=bounced,
+            program_address=self.program_address,
+            envelope_recipients=source.envelope_recipients,
+            seen_pairs=seen.pairs,
+            seen_outcomes=seen.outcomes,
+        )
+        return _Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster)
+
+    def message_hash(self, headers: HeaderFacts, raw: bytes) -> str:
+        """A keyed hash of the Message-ID: the same message is recognised, its ID is not kept.
+
+        Without a Message-ID, the sender, date and recipients stand in for it (never the
+        subject): copies of one message still match, different messages almost never do.
+        """
+        if headers.message_id:
+            key = "id:" + headers.message_id
+        else:
+            key = "noid:" + "|".join(
+                [headers.from_address or "", headers.date.isoformat() if headers.date else "", *headers.recipients]
+            )
+        return hmac.new(self.secret, key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+    def _hash_bytes(self, raw: bytes) -> str:
+        return hmac.new(self.secret, b"raw:" + raw, hashlib.sha256).hexdigest()
+
+
+def _occurred_at(headers: HeaderFacts, now: datetime) -> datetime:
+    """When the mail was written: its Date header, unless that is missing or implausible."""
+    if headers.date is None or headers.date > now + _FUTURE_TOLERANCE:
+        return now
+    return headers.date.astimezone(timezone.utc)

@@ -1,0 +1,110 @@
+"""The closed vocabulary of what can happen to a message, and where it came from.
+
+Every message that reaches `intake.ingest` ends as exactly one `Outcome`. The kinds are those of
+DESIGN.md section 2; `explain`, the logs and the summaries speak only this vocabulary.
+
+Adding a kind: add it to `OutcomeKind`, give it a row in `router.DECISION_TABLE`, decide in
+`SMTP_REPLY` what the sending server is told and in `REMOVED_FROM_INBOX` whether the IMAP copy
+goes, and add a test named for the scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class OutcomeKind(StrEnum):
+    CONTACT = "contact"
+    SELF_REPORT = "self_report"
+    SURVEY_REPLY = "survey_reply"
+    CHECKIN_REPLY = "checkin_reply"
+    COMMAND = "command"
+    LETTER_REQUEST = "letter_request"
+    QUESTION = "question"
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    DUPLICATE = "duplicate"
+    UNKNOWN_SENDER = "unknown_sender"
+    SPOOFED = "spoofed"
+    LOOP = "loop"
+    MALFORMED = "malformed"
+
+
+class Direction(StrEnum):
+    MENTOR_TO_MENTEE = "mentor_to_mentee"
+    MENTEE_TO_MENTOR = "mentee_to_mentor"
+
+
+class Transport(StrEnum):
+    SMTP = "smtp"
+    LMTP = "lmtp"
+    IMAP = "imap"
+    PIPE = "pipe"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class ImapCheckpoint:
+    """Written in the same transaction as the message's events (DESIGN.md section 4)."""
+
+    mailbox_key: str  # "user@host/INBOX": one checkpoint per account and folder
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a message came from; never anything it says."""
+
+    transport: Transport
+    # Envelope recipients (SMTP RCPT TO) or the IMAP mailbox's address: how a BCC copy, which
+    # does not name the program in its headers, is known to be addressed to the program.
+    envelope_recipients: tuple[str, ...] = ()
+    checkpoint: ImapCheckpoint | None = None
+
+
+@dataclass(frozen=True)
+class PairMatch:
+    pair_id: str
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    reason: str  # for people: explain, logs. Never quotes the message.
+    pairs: tuple[PairMatch, ...] = ()
+    # Addresses the outcome is about: the sender of a question or unknown mail, the bounced
+    # participant addresses of a bounce.
+    addresses: tuple[str, ...] = field(default=())
+
+    @property
+    def pair(self) -> str | None:
+        return self.pairs[0].pair_id if self.pairs else None
+
+    @property
+    def direction(self) -> Direction | None:
+        return self.pairs[0].direction if self.pairs else None
+
+    def as_json(self) -> dict[str, object]:
+        """The `explain --json` document (keys are a stable contract, see README)."""
+        return {
+            "outcome": self.kind.value,
+            "reason": self.reason,
+            "pair": self.pair,
+            "direction": self.direction.value if self.direction else None,
+            "pairs": [{"pair": m.pair_id, "direction": m.direction.value} for m in self.pairs],
+        }
+
+
+# What an SMTP/LMTP client is told. Everything we have logged, or decided to ignore, is accepted:
+# a rejection would bounce to a participant whose message reached their partner anyway.
+# Only an internal failure (not an outcome) answers 451, so the sender retries.
+SMTP_ACCEPTED = "250 2.0.0 OK: logged"
+
+# After logging, these IMAP copies are removed (or moved) per `after_logging`; the others
+# (questions, unknown senders, unreadable mail) stay in the inbox for a person to look at.
+REMOVED_FROM_INBOX = frozenset(
+    {OutcomeKind.CONTACT, OutcomeKind.DUPLICATE, OutcomeKind.BOUNCE, OutcomeKind.AUTO_REPLY, OutcomeKind.LOOP}
+)

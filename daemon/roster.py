@@ -1,0 +1,60 @@
+"""A read-only snapshot of who is in the program, for the router to decide with.
+
+Built by `store.queries.load_roster` inside the same transaction that records the outcome, so the
+decision and its effect see the same roster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mentormail.daemon.outcomes import Direction
+
+
+@dataclass(frozen=True)
+class Participant:
+    person_id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RosterPair:
+    pair_id: str
+    mentor: Participant
+    mentee: Participant
+    status: str
+
+    def partner_of(self, person_id: int) -> Participant:
+        return self.mentee if person_id == self.mentor.person_id else self.mentor
+
+    def direction_from(self, person_id: int) -> Direction:
+        if person_id == self.mentor.person_id:
+            return Direction.MENTOR_TO_MENTEE
+        return Direction.MENTEE_TO_MENTOR
+
+
+@dataclass(frozen=True)
+class Roster:
+    by_address: dict[str, Participant] = field(default_factory=dict)  # every address and alias
+    pairs_of: dict[int, tuple[RosterPair, ...]] = field(default_factory=dict)  # by person id
+
+    def participant(self, address: str | None) -> Participant | None:
+        return self.by_address.get(address) if address else None
+
+    def pairs_for(self, participant: Participant) -> tuple[RosterPair, ...]:
+        return self.pairs_of.get(participant.person_id, ())
+
+    @classmethod
+    def build(cls, people: list[tuple[Participant, tuple[str, ...]]], pairs: list[RosterPair]) -> Roster:
+        """`people` is each participant with their aliases."""
+        by_address: dict[str, Participant] = {}
+        for person, aliases in people:
+            by_address[person.email] = person
+            for alias in aliases:
+                by_address[alias] = person
+        pairs_of: dict[int, list[RosterPair]] = {}
+        for pair in pairs:
+            pairs_of.setdefault(pair.mentor.person_id, []).append(pair)
+            pairs_of.setdefault(pair.mentee.person_id, []).append(pair)
+        return cls(by_address, {k: tuple(v) for k, v in pairs_of.items()})

@@ -1,0 +1,89 @@
+"""`mentormail run`: the long-running process.
+
+It owns the event loop (SMTP/LMTP intake), the IMAP watcher thread, and a clean shutdown: on
+SIGTERM or SIGINT it stops accepting connections, lets the message in hand finish, and closes
+the store. A message that was not committed by then was not acknowledged, so its sender (MTA or
+IMAP server) still has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+
+from mentormail.daemon.intake import Intake
+from mentormail.daemon.settings import Settings
+from mentormail.daemon.smtp import IntakeHandler, server_class
+from mentormail.store import queries
+from mentormail.store.db import Store
+
+log = logging.getLogger("mentormail.run")
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store, apply migrations, and keep the program row in step with the config."""
+    store = Store.open(settings.store.url)
+    program = settings.program
+    with store.session() as session:
+        queries.sync_program(session, program.name, program.address, program.starts_on, program.months)
+    return store
+
+
+def run(settings: Settings) -> None:
+    store = open_store(settings)
+    intake = Intake(store, settings.program.address, settings.secret())
+    try:
+        asyncio.run(_serve(settings, intake))
+    finally:
+        store.close()
+        log.info("stopped")
+
+
+async def _serve(settings: Settings, intake: Intake) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+
+    handler = None
+    server = None
+    smtp = settings.intake_smtp
+    if smtp.enabled:
+        handler = IntakeHandler(intake, settings.program.address, lmtp=smtp.lmtp)
+        protocol = server_class(smtp.lmtp)
+        server = await loop.create_server(
+            lambda: protocol(
+                handler,
+                data_size_limit=smtp.max_message_bytes,
+                enable_SMTPUTF8=True,
+                hostname=settings.program.domain,
+                ident="mentormail",
+            ),
+            host=smtp.host,
+            port=smtp.port,
+        )
+        log.info("%s intake listening on %s:%d", "LMTP" if smtp.lmtp else "SMTP", smtp.host, smtp.port)
+
+    imap_stop = threading.Event()
+    imap_thread = None
+    if settings.intake_imap.enabled:
+        from mentormail.daemon.imap import ImapWatcher
+
+        watcher = ImapWatcher(settings.intake_imap, intake, settings.program.address, imap_stop)
+        imap_thread = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)
+        imap_thread.start()
+        log.info("IMAP intake watching %s on %s", settings.intake_imap.folder, settings.intake_imap.host)
+
+    log.info("mentormail running for %s", settings.program.address)
+    await stopping.wait()
+    log.info("shutting down")
+    if server is not None:
+        server.close()
+        await server.wait_closed()
+    if handler is not None:
+        await loop.run_in_executor(None, handler.close)
+    imap_stop.set()
+    if imap_thread is not None:
+        await loop.run_in_executor(None, imap_thread.join, 30)

@@ -1,0 +1,67 @@
+"""SMTP/LMTP intake: move bytes to `Intake.ingest` and turn the result into a status line.
+
+The handler decides two things only. At RCPT: is the address ours (the program address or one
+of its +tag sub-addresses)? At DATA: was the message recorded? `250` is said only after the
+transaction has committed; any failure says `451` so that the sending server keeps the message
+and tries again. The size limit is aiosmtpd's own (`552` above `max_message_bytes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from mentormail.daemon.intake import Intake
+from mentormail.daemon.logs import describe_exception
+from mentormail.daemon.outcomes import SMTP_ACCEPTED, Source, Transport
+from mentormail.parsers.headers import normalise, without_subaddress
+
+log = logging.getLogger("mentormail.smtp")
+
+NOT_OURS = "550 5.1.1 No such recipient here"
+ONE_RECIPIENT_PER_LMTP_TRANSACTION = "452 4.5.3 One recipient per transaction, please"
+TRY_AGAIN_LATER = "451 4.3.0 Temporary failure, please try again later"
+
+
+class IntakeHandler:
+    def __init__(self, intake: Intake, program_address: str, *, lmtp: bool) -> None:
+        self.intake = intake
+        self.program_address = program_address
+        self.transport = Transport.LMTP if lmtp else Transport.SMTP
+        # One writer thread: the store sees one transaction at a time from SMTP, and the event
+        # loop never waits on the disk.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-intake")
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        normal = normalise(address)
+        if normal is None or without_subaddress(normal) != self.program_address:
+            return NOT_OURS
+        # LMTP owes one reply per recipient after DATA, which aiosmtpd's handler cannot give;
+        # one recipient per transaction keeps the single reply honest.
+        if self.transport is Transport.LMTP and envelope.rcpt_tos:
+            return ONE_RECIPIENT_PER_LMTP_TRANSACTION
+        envelope.rcpt_tos.append(normal)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        source = Source(self.transport, envelope_recipients=tuple(envelope.rcpt_tos))
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.writer, self.intake.ingest, raw, source)
+        except Exception as exc:
+            log.error("could not record a message, answered 451: %s", describe_exception(exc))
+            return TRY_AGAIN_LATER
+        return SMTP_ACCEPTED
+
+    def close(self) -> None:
+        self.writer.shutdown(wait=True)
+
+
+def server_class(lmtp: bool) -> type[SMTP]:
+    return LMTP if lmtp else SMTP

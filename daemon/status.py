@@ -1,0 +1,92 @@
+"""Per-pair status: counts, last contact and flags, as `mentormail status` shows them.
+
+Pure: the store's `PairActivity` rows and `now` in, the documented JSON shape out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from mentormail.store.queries import PairActivity
+
+INACTIVE_AFTER_DAYS = 30
+LONG_INACTIVE_AFTER_DAYS = 45
+
+# The flags, in the order they are listed; their names are part of the `status --json` contract.
+FLAG_NO_CONTACT_YET = "no_contact_yet"
+FLAG_INACTIVE = "inactive_30d"
+FLAG_LONG_INACTIVE = "inactive_45d"
+FLAG_ONE_SIDED = "one_sided"
+FLAG_BOUNCING = "bouncing"
+
+
+def pair_status(activity: PairActivity, now: datetime) -> dict[str, object]:
+    days = _days_since(activity.last_contact, now)
+    return {
+        "id": activity.pair_id,
+        "mentor": activity.mentor,
+        "mentee": activity.mentee,
+        "status": activity.status,
+        "started_on": activity.started_on.isoformat(),
+        "contacts": {
+            "mentor_to_mentee": activity.mentor_to_mentee,
+            "mentee_to_mentor": activity.mentee_to_mentor,
+            "self_reported": activity.self_reported,
+        },
+        "last_contact": _iso(activity.last_contact),
+        "days_since_contact": days,
+        "flags": _flags(activity, days),
+    }
+
+
+def status_document(activities: list[PairActivity], now: datetime) -> dict[str, object]:
+    return {"pairs": [pair_status(a, now) for a in activities]}
+
+
+def _flags(activity: PairActivity, days: int | None) -> list[str]:
+    flags = []
+    if activity.last_contact is None:
+        flags.append(FLAG_NO_CONTACT_YET)
+    if days is not None and days >= INACTIVE_AFTER_DAYS:
+        flags.append(FLAG_INACTIVE)
+    if days is not None and days >= LONG_INACTIVE_AFTER_DAYS:
+        flags.append(FLAG_LONG_INACTIVE)
+    if (activity.mentor_to_mentee == 0) != (activity.mentee_to_mentor == 0):
+        flags.append(FLAG_ONE_SIDED)
+    if activity.bouncing:
+        flags.append(FLAG_BOUNCING)
+    return flags
+
+
+def _days_since(moment: datetime | None, now: datetime) -> int | None:
+    if moment is None:
+        return None
+    return max(0, (now - moment.replace(tzinfo=timezone.utc)).days)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=timezone.utc).isoformat() if moment else None
+
+
+def status_table(document: dict[str, object]) -> str:
+    """The plain form: one line per pair, readable in a terminal."""
+    header = ("pair", "mentor", "mentee", "status", "m→m", "m←m", "calls", "last contact", "days", "flags")
+    rows = [header]
+    for pair in document["pairs"]:  # type: ignore[union-attr]
+        contacts = pair["contacts"]
+        rows.append(
+            (
+                pair["id"],
+                pair["mentor"],
+                pair["mentee"],
+                pair["status"],
+                str(contacts["mentor_to_mentee"]),
+                str(contacts["mentee_to_mentor"]),
+                str(contacts["self_reported"]),
+                (pair["last_contact"] or "never")[:16].replace("T", " "),
+                "-" if pair["days_since_contact"] is None else str(pair["days_since_contact"]),
+                " ".join(pair["flags"]),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

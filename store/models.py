@@ -1,0 +1,79 @@
+"""The tables. Read this file as the complete list of what mentormail knows.
+
+Confidentiality (DESIGN.md section 3) is a property of this schema: no table has a column that
+could hold a subject, a body, an attachment name or a Message-ID in clear. Messages are known
+only by `message_hash`, a keyed HMAC of their Message-ID (see `intake.message_hash`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Program(SQLModel, table=True):
+    """The round being run; one row, kept in step with the config at start."""
+
+    id: int = Field(default=1, primary_key=True)
+    name: str
+    address: str
+    starts_on: date
+    months: int
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)  # normalised: lower case
+    name: str = ""
+    # Other addresses the person writes from, space separated, normalised.
+    aliases: str = ""
+
+
+class Pair(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("mentor_id", "mentee_id"),)
+
+    id: str = Field(primary_key=True)  # the roster's pair_id, or a number given at import
+    mentor_id: int = Field(foreign_key="person.id", index=True)
+    mentee_id: int = Field(foreign_key="person.id", index=True)
+    status: str = "active"  # active | paused | ended
+    started_on: date
+
+
+class ContactEvent(SQLModel, table=True):
+    """One logged contact: that a pair corresponded, in which direction, when and how."""
+
+    __table_args__ = (UniqueConstraint("pair_id", "message_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: str = Field(foreign_key="pair.id", index=True)
+    direction: str  # mentor_to_mentee | mentee_to_mentor
+    channel: str = "email"  # email | phone | meeting
+    occurred_at: datetime  # UTC
+    source: str  # smtp | lmtp | imap | pipe | file | self_report
+    message_hash: str
+
+
+class IntakeRecord(SQLModel, table=True):
+    """Every message that was not a contact: questions, bounces, unknown senders, machine mail.
+
+    `address` is the one address the record is about (the sender of a question, a participant
+    address that bounced); the empty string when there is none, so that the unique key holds.
+    """
+
+    __table_args__ = (UniqueConstraint("message_hash", "outcome", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome: str = Field(index=True)
+    address: str = ""
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    occurred_at: datetime
+    source: str
+    message_hash: str
+
+
+class ImapCheckpoint(SQLModel, table=True):
+    mailbox_key: str = Field(primary_key=True)  # "user@host/FOLDER"
+    uidvalidity: int
+    last_uid: int

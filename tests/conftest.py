@@ -1,0 +1,235 @@
+"""Fixtures shared by the test suite: a program on disk, the real CLI, the real daemon.
+
+The daemon is started the way a user starts it (`mentormail -c CONFIG run` in a subprocess) and
+talked to over real sockets; nothing in between is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["dovecot_server"]
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+MENTORMAIL = [sys.executable, "-m", "mentormail.daemon.cli"]
+PROGRAM_ADDRESS = "mentoring@example.org"
+
+# The test roster: Ana mentors Ben and Cleo (one mentor, two mentees); Dev mentors Eve.
+ROSTER_CSV = """\
+mentor_email,mentor_name,mentee_email,mentee_name,pair_id,starts_on
+ana@example.org,Ana Álvarez,ben@example.net,Ben O'Brien,p1,2026-09-01
+ana@example.org,Ana Álvarez,cleo@example.net,Cléo Martin,p2,2026-09-01
+dev@example.org,Dev Patel,eve@example.com,Eve Cohen,p3,2026-09-01
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll until `predicate()` is truthy; returns its value. Fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            if not value:
+                pytest.fail(f"condition not met within {timeout} s")
+            return value
+        time.sleep(interval)
+
+
+@dataclass
+class Program:
+    """A program on disk: config, secret, roster, store, outbox, log file."""
+
+    root: Path
+    smtp_port: int
+    extra_config: str = ""  # more sections, appended
+    smtp_options: str = ""  # more lines under [intake.smtp]
+    config: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.config = self.root / "mentormail.toml"
+        secret = self.root / "secret"
+        secret.write_text("test-secret-" + self.root.name)
+        secret.chmod(0o600)
+        (self.root / "roster.csv").write_text(ROSTER_CSV, encoding="utf-8")
+        self.write_config()
+
+    def write_config(self, *, extra: str | None = None, smtp_options: str | None = None) -> None:
+        if extra is not None:
+            self.extra_config = extra
+        if smtp_options is not None:
+            self.smtp_options = smtp_options
+        self.config.write_text(
+            f"""
+[program]
+name = "Test mentoring round"
+address = "{PROGRAM_ADDRESS}"
+starts_on = 2026-09-01
+timezone = "America/Chicago"
+secret_file = "secret"
+
+[store]
+url = "sqlite:///var/mentormail.db"
+
+[intake.smtp]
+port = {self.smtp_port}
+{self.smtp_options}
+
+[delivery]
+maildir = "var/outbox"
+
+[people]
+coordinators = ["coordinator@example.org"]
+liaison = "liaison@example.org"
+{self.extra_config}
+""",
+            encoding="utf-8",
+        )
+
+    @property
+    def database(self) -> Path:
+        return self.root / "var" / "mentormail.db"
+
+    def cli(self, *args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*MENTORMAIL, "-c", str(self.config), *args],
+            input=stdin.decode("utf-8", "surrogateescape") if stdin is not None else None,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"mentormail {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    def status(self) -> dict[str, dict]:
+        document = json.loads(self.cli("status", "--json").stdout)
+        return {pair["id"]: pair for pair in document["pairs"]}
+
+    def contacts(self) -> dict[str, tuple[int, int]]:
+        """pair id -> (mentor_to_mentee, mentee_to_mentor)."""
+        return {
+            pid: (p["contacts"]["mentor_to_mentee"], p["contacts"]["mentee_to_mentor"])
+            for pid, p in self.status().items()
+        }
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Program:
+    program = Program(tmp_path, free_port())
+    program.cli("import-roster", str(tmp_path / "roster.csv"))
+    return program
+
+
+@dataclass
+class Daemon:
+    program: Program
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def start(self) -> Daemon:
+        self.log_path = self.program.root / "daemon.log"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*MENTORMAIL, "-c", str(self.program.config), "run", "--log-level", "DEBUG"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.program.root,
+        )
+        log.close()
+        wait_for_port(self.program.smtp_port, self.process)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=60)
+        self.process = None
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+@pytest.fixture
+def daemon(program: Program) -> Iterator[Daemon]:
+    running = Daemon(program)
+    yield running
+    if running.process is not None:
+        running.stop(signal.SIGKILL)
+
+
+def message(
+    sender: str,
+    to: list[str],
+    cc: list[str] | None = None,
+    *,
+    subject: str = "Coffee next week?",
+    body: str = "Shall we talk on Tuesday?\n",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachment_name: str | None = None,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """A realistic message between people (or machines, via `headers`)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    msg["Message-ID"] = message_id or make_msgid(domain="mail.example.net")
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if attachment_name:
+        msg.add_attachment(b"%PDF-1.4 notes", maintype="application", subtype="pdf", filename=attachment_name)
+    return msg
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool; skipped outside CI when missing, a failure inside CI."""
+    from shutil import which
+
+    path = which(name)
+    if path is None:
+        if os.environ.get("MENTORMAIL_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"{name} is required (MENTORMAIL_REQUIRE_SERVERS=1) but not installed")
+        pytest.skip(f"{name} is not installed (`.ci/run` installs it)")
+    return path
