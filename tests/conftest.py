@@ -164,15 +164,22 @@ class Daemon:
     def start(self) -> Daemon:
         self.log_path = self.program.root / "daemon.log"
         log = self.log_path.open("ab")
+        # Its own temp folder, so that the confidentiality tests can look at every file it wrote.
+        self.tmpdir.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             [*MENTORMAIL, "-c", str(self.program.config), "run", "--log-level", "DEBUG"],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.program.root,
+            env={**os.environ, "TMPDIR": str(self.tmpdir)},
         )
         log.close()
         wait_for_port(self.program.smtp_port, self.process)
         return self
+
+    @property
+    def tmpdir(self) -> Path:
+        return self.program.root / "daemon-tmp"
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
