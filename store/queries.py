@@ -6,6 +6,7 @@ message's events and its IMAP checkpoint in one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -207,6 +208,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
         starts_on = row.starts_on or default_start
         pair = by_people.get((mentor.id, mentee.id))
         if pair is None:
+            _check_role_is_free(pairs.values(), row, mentor, mentee, filename)
             pair_id = row.pair_id or _next_pair_id(pairs)
             if pair_id in pairs:
                 taken = pairs[pair_id]
@@ -233,6 +235,17 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
             counts.unchanged += 1
     session.flush()
     return counts
+
+
+def _check_role_is_free(
+    pairs: Iterable[Pair], row: RosterRow, mentor: Person, mentee: Person, filename: str
+) -> None:
+    """One person, one role, across imports too (the CSV parser checks within one file)."""
+    for pair in pairs:
+        if pair.mentee_id == mentor.id:
+            raise RosterError(f"{filename}: line {row.line}: {mentor.email} is already a mentee (pair {pair.id})")
+        if pair.mentor_id == mentee.id:
+            raise RosterError(f"{filename}: line {row.line}: {mentee.email} is already a mentor (pair {pair.id})")
 
 
 def _upsert_person(
