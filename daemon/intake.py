@@ -99,11 +99,12 @@ class Intake:
         sender = roster.participant(headers.from_address)
         machine = classify_headers(headers, self.program_address)
         bounced: frozenset[str] = frozenset()
-        if sender is None and headers.from_address is not None:
+        if sender is None:
             # Not a participant's mail: reading past the headers is allowed, and needed to
-            # recognise bounces that only their body gives away.
+            # recognise bounces that only their body gives away (some look like auto-replies
+            # from their headers alone).
             full = load_full() if load_full is not None else raw
-            machine = machine or classify_message(full, self.program_address)
+            machine = classify_message(full, self.program_address)
             if machine is not None and machine.kind is MachineKind.BOUNCE:
                 bounced = bounced_addresses(full)
         facts = MessageFacts(

@@ -144,10 +144,11 @@ def _program_in_headers(facts: MessageFacts) -> bool:
 
 
 DECISION_TABLE: tuple[Rule, ...] = (
-    Rule("malformed", _no_sender, _malformed),
     Rule("loop", _is_machine(MachineKind.OWN), _loop),
     Rule("bounce", _is_machine(MachineKind.BOUNCE), _bounce),
     Rule("auto_reply", _is_machine(MachineKind.AUTO_REPLY, MachineKind.LIST), _auto_reply),
+    # After the machine rows: some mail systems send bounces with no usable From.
+    Rule("malformed", _no_sender, _malformed),
     Rule("unknown_sender", _stranger, _unknown_sender),
     Rule("duplicate_contact", _all_seen, _duplicate_contact),
     Rule("contact", _has_partner, _contact),

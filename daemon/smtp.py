@@ -50,7 +50,10 @@ class IntakeHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
+        # Like a delivery agent, record the envelope sender as Return-Path: a null sender (<>)
+        # is how bounces and auto-replies are told apart from people's mail.
+        return_path = f"Return-Path: <{envelope.mail_from or ''}>\r\n".encode("utf-8", "surrogateescape")
+        raw = return_path + (envelope.original_content or b"")
         source = Source(self.transport, envelope_recipients=tuple(envelope.rcpt_tos))
         try:
             await asyncio.get_running_loop().run_in_executor(self.writer, self.intake.ingest, raw, source)

@@ -222,7 +222,7 @@ def _return_path(msg: Message) -> str | None:
     values = msg.get_all("Return-Path", [])
     if not values:
         return None
-    text = _text(values[-1]).strip()
+    text = _text(values[0]).strip()  # the topmost: the last delivery agent wrote it
     if text in ("<>", "", "<<>>"):
         return ""
     return normalise(text) or text.strip("<>").lower()

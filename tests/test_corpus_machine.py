@@ -1,0 +1,172 @@
+"""parsers/machine.py over the shared corpus of real-world mail (../shared/corpus).
+
+- Every file goes through parse_headers, classify_message and bounced_addresses unharmed.
+- The sisimai bounces are classified BOUNCE; the exceptions are listed below, each with why.
+- Non-bounces (sisimai's maildir/not, ARF abuse reports, replies) are never BOUNCE.
+
+`pytest -s` prints the figures. Corpus labels come from upstream file and folder names
+(`lhost-*`/`rhost-*`: a bounce from that MTA or provider); we checked the exceptions by hand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from mentormail.parsers.headers import parse_headers
+from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_message
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+if not CORPUS.is_dir():
+    pytest.skip(f"the shared corpus is not on this machine (looked in {CORPUS})", allow_module_level=True)
+
+pytestmark = pytest.mark.corpus
+
+PROGRAM = "program@mentors.example.org"
+NOT_MAIL = {"README.md", "SOURCE.md", "PROVENANCE.tsv"}
+SISIMAI = CORPUS / "sisimai-set-of-emails"
+# Folders of replies written by people (full messages and bare bodies): never a bounce.
+REPLY_FOLDERS = (
+    "mailgun-talon",
+    "github-email_reply_parser",
+    "alfonsrv-mail-parser-reply",
+    "crisp-email-reply-parser",
+    "discourse-email_reply_trimmer",
+)
+
+# Filed with the sisimai bounces but not delivery failures; they must not be BOUNCE.
+SISIMAI_NOT_BOUNCES: dict[str, str] = {
+    # ARF (RFC 5965) abuse reports: a recipient marked mail as spam. Machine mail (AUTO_REPLY
+    # when recognised), but the address still works, so it is no bounce. Added by glob below.
+    "maildir/bsd/lhost-amazonses-11.eml": "Amazon SES complaint notification (an abuse report)",
+    "maildir/bsd/lhost-amazonses-12.eml": "Amazon SES delivery (success) notification",
+    "maildir/bsd/lhost-amazonses-13.eml": "Amazon SES delivery (success) notification",
+    "maildir/bsd/lhost-sendmail-14.eml": (
+        "a person forwarding a bounce (From a person, Apple Mail, 'Fwd:' Subject, the bounce "
+        "quoted in the body): human mail to us, and calling it a bounce would drop it"
+    ),
+    "maildir/not/is-not-bounce-01.eml": "upstream's non-bounce control",
+    "maildir/not/is-not-bounce-02.eml": "upstream's non-bounce control (a bounce attached by a person)",
+}
+SISIMAI_NOT_BOUNCES.update(
+    {path.relative_to(SISIMAI).as_posix(): "ARF abuse report" for path in SISIMAI.glob("maildir/bsd/arf-*.eml")}
+)
+
+# Upstream files this under maildir/not, but it is a real bounce: From postmaster, Return-Path <>,
+# "an email you sent was rejected ... Mailbox full". It is there because sisimai's fix for the
+# crash it caused (rb-sisimai #368/#369) expects no parsed result, not because it is human mail.
+SISIMAI_BOUNCES_FILED_AS_NOT = {"maildir/not/rb-issue-368-bug.eml"}
+
+# Bounces we do not recognise, and why. The test fails if one of them starts being recognised,
+# so that this list stays true.
+SISIMAI_KNOWN_MISSES: dict[str, str] = {
+    "maildir/bsd/lhost-fml-02.eml": (
+        "fml list-manager notice ('you are not a member') from the list's -admin address with a "
+        "real Return-Path: no DSN, no null sender, no mail-system sender, nothing but fml's wording"
+    ),
+    "maildir/bsd/lhost-fml-03.eml": "fml 'Loop Alert' to the list admin: as lhost-fml-02",
+}
+
+
+def mail_files(root: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and path.name not in NOT_MAIL and path.suffix != ".tsv"
+    )
+
+
+def name(path: Path) -> str:
+    return path.relative_to(CORPUS).as_posix()
+
+
+ALL_FILES = mail_files(CORPUS)
+SISIMAI_FILES = mail_files(SISIMAI)
+
+
+def kind_of(path: Path) -> MachineKind | None:
+    verdict = classify_message(path.read_bytes(), PROGRAM)
+    return verdict.kind if verdict else None
+
+
+def sisimai_name(path: Path) -> str:
+    return path.relative_to(SISIMAI).as_posix()
+
+
+def expected_bounces() -> list[Path]:
+    return [
+        path
+        for path in SISIMAI_FILES
+        if sisimai_name(path) not in SISIMAI_NOT_BOUNCES
+        and (not sisimai_name(path).startswith("maildir/not/") or sisimai_name(path) in SISIMAI_BOUNCES_FILED_AS_NOT)
+    ]
+
+
+def folder(path: Path) -> str:
+    return sisimai_name(path).rsplit("/", 1)[0]
+
+
+def figures(paths: Iterable[Path], recognised: set[Path]) -> str:
+    total, hits = Counter(folder(p) for p in paths), Counter(folder(p) for p in paths if p in recognised)
+    return ", ".join(f"{f} {hits[f]}/{total[f]}" for f in sorted(total))
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(ALL_FILES) > 900 and len(SISIMAI_FILES) > 600
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=name)
+def test_every_file_is_classified_without_exception(path: Path) -> None:
+    raw = path.read_bytes()
+    parse_headers(raw)
+    verdict = classify_message(raw, PROGRAM)
+    assert verdict is None or isinstance(verdict.kind, MachineKind)
+    addresses = bounced_addresses(raw)
+    assert isinstance(addresses, frozenset) and all("@" in a for a in addresses)
+
+
+def test_sisimai_bounces_are_bounces() -> None:
+    bounces = expected_bounces()
+    kinds = {path: kind_of(path) for path in bounces}
+    recognised = {path for path, kind in kinds.items() if kind is MachineKind.BOUNCE}
+    with_addresses = sum(1 for path in recognised if bounced_addresses(path.read_bytes()))
+    print(
+        f"\nsisimai bounces recognised: {len(recognised)}/{len(bounces)} ({figures(bounces, recognised)});"
+        f" flufl.bounce named the failed address in {with_addresses}/{len(recognised)}"
+    )
+    misses = {sisimai_name(path): kinds[path] for path in bounces if path not in recognised}
+    assert set(misses) == set(SISIMAI_KNOWN_MISSES), misses
+
+
+def test_sisimai_non_bounces_are_not_bounces() -> None:
+    checked = [path for path in SISIMAI_FILES if sisimai_name(path) in SISIMAI_NOT_BOUNCES]
+    kinds = Counter(str(kind_of(path)) for path in checked)
+    print(f"\nsisimai non-bounces ({len(checked)}), classified as: {dict(sorted(kinds.items()))}")
+    assert len(checked) == len(SISIMAI_NOT_BOUNCES)
+    wrong = [sisimai_name(path) for path in checked if kind_of(path) is MachineKind.BOUNCE]
+    assert wrong == []
+
+
+def test_maildir_not_holds_no_bounce_but_the_one_upstream_misfiled() -> None:
+    not_folder = [path for path in SISIMAI_FILES if sisimai_name(path).startswith("maildir/not/")]
+    assert not_folder
+    for path in not_folder:
+        is_bounce = kind_of(path) is MachineKind.BOUNCE
+        assert is_bounce == (sisimai_name(path) in SISIMAI_BOUNCES_FILED_AS_NOT), sisimai_name(path)
+
+
+def test_arf_abuse_reports_are_auto_replies_or_unrecognised() -> None:
+    arf = [path for path in SISIMAI_FILES if path.name.startswith("arf-")]
+    kinds = {sisimai_name(path): kind_of(path) for path in arf}
+    assert arf and all(kind in (MachineKind.AUTO_REPLY, None) for kind in kinds.values()), kinds
+
+
+@pytest.mark.parametrize("folder_name", REPLY_FOLDERS)
+def test_replies_are_never_bounces(folder_name: str) -> None:
+    replies = mail_files(CORPUS / folder_name)
+    assert replies
+    bounces = [name(path) for path in replies if kind_of(path) is MachineKind.BOUNCE]
+    assert bounces == []
