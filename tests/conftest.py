@@ -25,7 +25,6 @@ import pytest
 pytest_plugins = ["dovecot_server"]
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 MENTORMAIL = [sys.executable, "-m", "mentormail.daemon.cli"]
 PROGRAM_ADDRESS = "mentoring@example.org"
 
