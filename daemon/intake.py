@@ -20,11 +20,17 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session
 
 from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
-from mentormail.daemon.roster import Roster
+from mentormail.daemon.roster import Participant, Roster
 from mentormail.daemon.router import MessageFacts, route
 from mentormail.daemon.logs import describe_exception
 from mentormail.parsers.headers import HeaderFacts, parse_headers
-from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_headers, classify_message
+from mentormail.parsers.machine import (
+    MachineKind,
+    MachineVerdict,
+    bounced_addresses,
+    classify_headers,
+    classify_message,
+)
 from mentormail.store import queries
 from mentormail.store.db import Store
 
@@ -54,6 +60,7 @@ class Intake:
         self.program_address = program_address
         self.secret = secret
         self.clock = clock
+        self._roster: tuple[int, Roster] | None = None  # (roster_version, roster)
 
     def ingest(self, raw: bytes, source: Source, *, load_full: Callable[[], bytes] | None = None) -> Outcome:
         """Decide and record. Raises only when the store fails: the caller must then keep the
@@ -83,11 +90,9 @@ class Intake:
             session.rollback()
         return decision.outcome
 
-    def _decide(
-        self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None
-    ) -> _Decision:
+    def _decide(self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None) -> _Decision:
         now = self.clock()
-        roster = queries.load_roster(session)
+        roster = self._current_roster(session)
         try:
             headers = parse_headers(raw)
         except Exception as exc:  # the parsers are built not to raise; if one does, the message is unreadable
@@ -99,10 +104,9 @@ class Intake:
         sender = roster.participant(headers.from_address)
         machine = classify_headers(headers, self.program_address)
         bounced: frozenset[str] = frozenset()
-        if sender is None:
-            # Not a participant's mail: reading past the headers is allowed, and needed to
-            # recognise bounces that only their body gives away (some look like auto-replies
-            # from their headers alone).
+        if _may_read_body(headers, sender, machine, roster):
+            # Reading past the headers is needed to recognise bounces that only their body gives
+            # away (some look like auto-replies from their headers alone).
             full = load_full() if load_full is not None else raw
             machine = classify_message(full, self.program_address)
             if machine is not None and machine.kind is MachineKind.BOUNCE:
@@ -118,6 +122,17 @@ class Intake:
             seen_outcomes=seen.outcomes,
         )
         return _Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster)
+
+    def _current_roster(self, session: Session) -> Roster:
+        """The cached roster, reloaded when its version in the store has moved on.
+
+        Reading the version is one small query; rebuilding the roster for every message was
+        the largest cost of intake (see tests/bench).
+        """
+        version = queries.roster_version(session)
+        if self._roster is None or self._roster[0] != version:
+            self._roster = (version, queries.load_roster(session))
+        return self._roster[1]
 
     def message_hash(self, headers: HeaderFacts, raw: bytes) -> str:
         """A keyed hash of the Message-ID: the same message is recognised, its ID is not kept.
@@ -135,6 +150,21 @@ class Intake:
 
     def _hash_bytes(self, raw: bytes) -> str:
         return hmac.new(self.secret, b"raw:" + raw, hashlib.sha256).hexdigest()
+
+
+def _may_read_body(
+    headers: HeaderFacts, sender: Participant | None, machine: MachineVerdict | None, roster: Roster
+) -> bool:
+    """The confidentiality gate (DESIGN.md section 3): only mail that cannot be between partners.
+
+    Not from a participant, and addressed to no participant either: a participant writing from
+    an address the roster does not know is still writing to their partner, and that mail is
+    never read past its headers. Mail the headers already show to be our own or a list's needs
+    no more reading.
+    """
+    if sender is not None or any(roster.participant(a) for a in headers.recipients):
+        return False
+    return machine is None or machine.kind in (MachineKind.BOUNCE, MachineKind.AUTO_REPLY)
 
 
 def _occurred_at(headers: HeaderFacts, now: datetime) -> datetime:

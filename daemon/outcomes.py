@@ -78,6 +78,14 @@ class Outcome:
     # Addresses the outcome is about: the sender of a question or unknown mail, the bounced
     # participant addresses of a bounce.
     addresses: tuple[str, ...] = field(default=())
+    # For a duplicate: the outcome the message had the first time.
+    duplicate_of: OutcomeKind | None = None
+
+    @property
+    def removed_from_inbox(self) -> bool:
+        """Whether the IMAP copy goes after logging (see `REMOVED_FROM_INBOX`)."""
+        kind = self.duplicate_of if self.kind is OutcomeKind.DUPLICATE else self.kind
+        return kind in REMOVED_FROM_INBOX
 
     @property
     def pair(self) -> str | None:
@@ -104,7 +112,7 @@ class Outcome:
 SMTP_ACCEPTED = "250 2.0.0 OK: logged"
 
 # After logging, these IMAP copies are removed (or moved) per `after_logging`; the others
-# (questions, unknown senders, unreadable mail) stay in the inbox for a person to look at.
-REMOVED_FROM_INBOX = frozenset(
-    {OutcomeKind.CONTACT, OutcomeKind.DUPLICATE, OutcomeKind.BOUNCE, OutcomeKind.AUTO_REPLY, OutcomeKind.LOOP}
-)
+# (questions, unknown senders, unreadable mail) stay in the inbox for a person to look at. A
+# duplicate goes as its first copy went: a question seen again on a re-scan is the very copy
+# kept for a person, and must stay.
+REMOVED_FROM_INBOX = frozenset({OutcomeKind.CONTACT, OutcomeKind.BOUNCE, OutcomeKind.AUTO_REPLY, OutcomeKind.LOOP})

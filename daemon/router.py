@@ -101,7 +101,7 @@ def _all_seen(facts: MessageFacts, roster: Roster) -> bool:
 
 def _duplicate_contact(facts: MessageFacts, roster: Roster) -> Outcome:
     ids = ", ".join(p.pair_id for p in _partner_pairs(facts, roster))
-    return Outcome(OutcomeKind.DUPLICATE, f"already logged for pair {ids}")
+    return Outcome(OutcomeKind.DUPLICATE, f"already logged for pair {ids}", duplicate_of=OutcomeKind.CONTACT)
 
 
 def _has_partner(facts: MessageFacts, roster: Roster) -> bool:
@@ -122,7 +122,7 @@ def _question_seen(facts: MessageFacts, _: Roster) -> bool:
 
 
 def _duplicate_question(facts: MessageFacts, _: Roster) -> Outcome:
-    return Outcome(OutcomeKind.DUPLICATE, "this question was already recorded")
+    return Outcome(OutcomeKind.DUPLICATE, "this question was already recorded", duplicate_of=OutcomeKind.QUESTION)
 
 
 def _always(_facts: MessageFacts, _roster: Roster) -> bool:

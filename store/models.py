@@ -21,6 +21,9 @@ class Program(SQLModel, table=True):
     address: str
     starts_on: date
     months: int
+    # Raised by every change to people or pairs, so that intake can keep its roster cached and
+    # still see an import made by another process at once.
+    roster_version: int = 0
 
 
 class Person(SQLModel, table=True):
@@ -52,7 +55,7 @@ class ContactEvent(SQLModel, table=True):
     channel: str = "email"  # email | phone | meeting
     occurred_at: datetime  # UTC
     source: str  # smtp | lmtp | imap | pipe | file | self_report
-    message_hash: str
+    message_hash: str = Field(index=True)
 
 
 class IntakeRecord(SQLModel, table=True):

@@ -38,6 +38,17 @@ def load_roster(session: Session) -> Roster:
     )
 
 
+def roster_version(session: Session) -> int:
+    return session.exec(select(Program.roster_version).where(Program.id == 1)).one_or_none() or 0
+
+
+def bump_roster_version(session: Session) -> None:
+    program = session.get(Program, 1)
+    if program is not None:
+        program.roster_version += 1
+        session.add(program)
+
+
 def sync_program(session: Session, name: str, address: str, starts_on: date, months: int) -> None:
     program = session.get(Program, 1) or Program(name=name, address=address, starts_on=starts_on, months=months)
     program.name, program.address, program.starts_on, program.months = name, address, starts_on, months
@@ -161,11 +172,10 @@ def pair_activity(session: Session) -> list[PairActivity]:
     for pair_id, direction, reported, count, latest in rows:
         counts[(pair_id, direction, bool(reported))] = count
         last[pair_id] = max(latest, last.get(pair_id, latest))
-    bouncing = set(
-        session.exec(select(IntakeRecord.person_id).where(IntakeRecord.outcome == OutcomeKind.BOUNCE.value))
-    )
+    bouncing = set(session.exec(select(IntakeRecord.person_id).where(IntakeRecord.outcome == OutcomeKind.BOUNCE.value)))
     result = []
     for pair in session.exec(select(Pair).order_by(Pair.started_on, Pair.id)):
+
         def n(direction: str, reported: bool) -> int:
             return counts.get((pair.id, direction, reported), 0)
 
@@ -202,6 +212,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
     people = {p.email: p for p in session.exec(select(Person))}
     pairs = {p.id: p for p in session.exec(select(Pair))}
     by_people = {(p.mentor_id, p.mentee_id): p for p in pairs.values()}
+    claimed = {row.pair_id for row in rows if row.pair_id}  # not for automatic numbers
     for row in rows:
         mentor, mentor_changed = _upsert_person(session, people, row.mentor_email, row.mentor_name, row.mentor_aliases)
         mentee, mentee_changed = _upsert_person(session, people, row.mentee_email, row.mentee_name, row.mentee_aliases)
@@ -209,7 +220,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
         pair = by_people.get((mentor.id, mentee.id))
         if pair is None:
             _check_role_is_free(pairs.values(), row, mentor, mentee, filename)
-            pair_id = row.pair_id or _next_pair_id(pairs)
+            pair_id = row.pair_id or _next_pair_id(pairs.keys() | claimed)
             if pair_id in pairs:
                 taken = pairs[pair_id]
                 raise RosterError(
@@ -233,13 +244,13 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
             counts.updated += 1
         else:
             counts.unchanged += 1
+    if counts.added or counts.updated:
+        bump_roster_version(session)
     session.flush()
     return counts
 
 
-def _check_role_is_free(
-    pairs: Iterable[Pair], row: RosterRow, mentor: Person, mentee: Person, filename: str
-) -> None:
+def _check_role_is_free(pairs: Iterable[Pair], row: RosterRow, mentor: Person, mentee: Person, filename: str) -> None:
     """One person, one role, across imports too (the CSV parser checks within one file)."""
     for pair in pairs:
         if pair.mentee_id == mentor.id:
@@ -266,6 +277,6 @@ def _upsert_person(
     return person, changed
 
 
-def _next_pair_id(pairs: dict[str, Pair]) -> str:
-    numbers = [int(pid) for pid in pairs if pid.isdigit()]
+def _next_pair_id(taken: set[str]) -> str:
+    numbers = [int(pid) for pid in taken if pid.isdigit()]
     return str(max(numbers, default=0) + 1)

@@ -1,0 +1,376 @@
+"""IMAP intake: watch one folder with IDLE and hand each new message's header block to intake.
+
+Transport only (DESIGN.md section 2): this module moves bytes to `Intake.ingest` and, after the
+outcome is committed, removes the copy or leaves it where it is. What a message *is* is decided
+by intake and the router.
+
+Confidentiality (section 3): the watcher fetches `BODY.PEEK[HEADER]` only. The full message
+(`BODY.PEEK[]`) is fetched solely through the `load_full` callable, which intake calls only for
+mail whose sender is not a participant (to read a bounce). Every fetch is a PEEK, so the
+watcher never sets `\\Seen`: what stays in the folder still looks unread to a person.
+
+Never lose mail, never double-count (section 4):
+
+- The checkpoint (UIDVALIDITY, last UID) is written by `ingest` in the same transaction as the
+  message's events. A message is removed from the folder only after `ingest` has returned.
+- If `ingest` raises (the store failed), nothing after that message is read and it is not
+  removed: the session ends, and the next one starts again from the checkpoint.
+- A catch-up reads every UID above the checkpoint, in UID order, in batches of `BATCH_SIZE`.
+  When UIDVALIDITY has changed, or there is no checkpoint, that is the whole folder: re-reading
+  is safe because the store de-duplicates on the keyed Message-ID hash.
+
+The start-of-session sweep. A crash (or a dropped connection) between a commit and the removal
+leaves logged copies at or below the checkpoint in the folder. Outcomes are not stored per UID,
+so at the start of every session, when `after_logging` removes copies, the watcher re-ingests
+every message still in the folder at or below the checkpoint (header block only, as always) and
+applies the same rule as for new mail. Re-ingesting is idempotent: a logged contact comes back as
+`duplicate`, machine mail as its own kind, and nothing is counted twice. In a tidy folder only
+the messages that were meant to stay are there, so the sweep is short. With `keep` there is
+nothing to sweep and it is skipped.
+
+Which copies go: those whose outcome says `removed_from_inbox` (see `outcomes.py`). A duplicate
+goes as its first copy went, so a question seen again on a sweep is the copy kept for a person.
+
+Connections. Any failure (socket, TLS, IMAP protocol, store) ends the session; it is logged by
+exception class and place only (`describe_exception`: an IMAP error's text can quote a header),
+and the watcher reconnects after 1 s, doubling to 60 s, back to 1 s after a session that caught
+up. IDLE is re-issued every `idle_seconds` (before the 29-minute limit of RFC 2177) and polled in
+one-second slices so that a stop request is seen within about a second. After each renewal, and
+after a `* NO` warning during IDLE, the folder is selected again to compare UIDVALIDITY: a server
+need not end the session when the folder is deleted and made again (Dovecot does not).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from imapclient import IMAPClient, SocketTimeout
+
+from mentormail.daemon.logs import describe_exception
+from mentormail.daemon.outcomes import ImapCheckpoint, Outcome, Source, Transport
+from mentormail.store import queries
+
+if TYPE_CHECKING:
+    from mentormail.daemon.intake import Intake
+    from mentormail.daemon.settings import ImapIntakeSettings
+
+log = logging.getLogger("mentormail.imap")
+
+# One FETCH round trip per batch: at a few KB of header each, about a megabyte in hand at most.
+BATCH_SIZE = 200
+# How long one IDLE poll blocks: the longest a stop request waits to be noticed while idle.
+IDLE_CHECK_SECONDS = 1.0
+# An idle_check that returns nothing well before its timeout means the socket was readable but
+# held no line: the server closed the connection. A few in a row, to tolerate a split TLS record.
+_EARLY_EMPTY_LIMIT = 3
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+CONNECT_TIMEOUT = 30.0
+# Per socket read while a command runs (IDLE polling sets its own). A server that stops answering
+# mid-command costs at most this long before the watcher reconnects.
+READ_TIMEOUT = 60.0
+# Only for servers without IDLE (rare): how often to look for new mail.
+POLL_SECONDS = 60.0
+
+_HEADER = b"BODY[HEADER]"
+_FULL = b"BODY[]"
+
+
+class _RecordFailed(Exception):
+    """`ingest` raised: already logged where it happened, the session just has to end."""
+
+
+class _ConnectionClosed(ConnectionError):
+    """The server said BYE, or closed the socket, while we were idle."""
+
+
+class ImapWatcher:
+    """Watches `settings.folder` until `stop` is set; `run()` is the thread's target.
+
+    `caught_up` is set once a session has read everything in the folder and is waiting for new
+    mail, and cleared when the session ends: a health signal, and what tests wait on.
+    """
+
+    def __init__(
+        self,
+        settings: ImapIntakeSettings,
+        intake: Intake,
+        program_address: str,
+        stop: threading.Event,
+    ) -> None:
+        if settings.after_logging != "keep" and settings.after_logging != "delete" and not settings.move_to:
+            raise ValueError(f"after_logging: {settings.after_logging!r} is not delete, keep or move:FOLDER")
+        self.settings = settings
+        self.intake = intake
+        self.program_address = program_address
+        self.stop = stop
+        self.mailbox_key = f"{settings.username}@{settings.host}/{settings.folder}"
+        self.caught_up = threading.Event()
+        self._position = 0  # the highest UID this session has dealt with
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        delay = BACKOFF_FIRST
+        while not self.stop.is_set():
+            try:
+                self._session()
+            except _RecordFailed:
+                pass  # logged by _ingest, with the UID
+            except Exception as exc:  # any transport failure: reconnect, never die
+                log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
+            if self.caught_up.is_set():
+                delay = BACKOFF_FIRST  # that session worked: the next failure starts small again
+            self.caught_up.clear()
+            if self.stop.is_set():
+                break
+            log.info("reconnecting to %s in %.0f s", self.settings.host, delay)
+            self.stop.wait(delay)  # returns at once when stop is set
+            delay = min(delay * 2, BACKOFF_MAX)
+        log.info("IMAP watcher for %s stopped", self.mailbox_key)
+
+    def _session(self) -> None:
+        client = self._connect()
+        graceful = False
+        try:
+            uidvalidity = self._select(client)
+            self._catch_up_at_start(client, uidvalidity)
+            while not self.stop.is_set():
+                self.caught_up.set()
+                news = self._wait_for_news(client)
+                if self.stop.is_set():
+                    break
+                if not news:
+                    # A renewal, or a warning from the server: make sure the folder is still the
+                    # one we read. Dovecot, for one, does not end the session when the selected
+                    # folder is deleted and made again; it goes on showing the old UIDs, and
+                    # only a new SELECT shows the new UIDVALIDITY.
+                    current = self._select(client)
+                    if current != uidvalidity:
+                        uidvalidity = current
+                        self._catch_up_at_start(client, uidvalidity)
+                        continue
+                self._process(client, self._uids_above(client, self._position), uidvalidity)
+            graceful = True
+        finally:
+            self._close(client, graceful=graceful)
+
+    # --- connecting ------------------------------------------------------------------------
+
+    def _connect(self) -> IMAPClient:
+        settings = self.settings
+        client = IMAPClient(
+            settings.host,
+            port=settings.port,
+            ssl=settings.security == "ssl",
+            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        )
+        try:
+            if settings.security == "starttls":
+                client.starttls()  # imapclient's default context verifies the certificate
+            client.login(settings.username, settings.password)
+        except BaseException:
+            self._close(client, graceful=False)
+            raise
+        return client
+
+    def _select(self, client: IMAPClient) -> int:
+        move_to = self.settings.move_to
+        if move_to and not client.folder_exists(move_to):
+            # MOVE into a missing folder fails on every message: create it once, knowingly.
+            client.create_folder(move_to)
+            log.info("created folder %s for logged copies", move_to)
+        # With "keep" the watcher has no business changing anything: EXAMINE makes that certain.
+        selected = client.select_folder(self.settings.folder, readonly=self.settings.after_logging == "keep")
+        return int(selected[b"UIDVALIDITY"])
+
+    @staticmethod
+    def _close(client: IMAPClient, *, graceful: bool) -> None:
+        # After a failure the connection may be half dead: a LOGOUT could block for the whole
+        # read timeout, so just close the socket.
+        if graceful:
+            try:
+                client.logout()
+                return
+            except Exception:
+                pass
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _catch_up_at_start(self, client: IMAPClient, uidvalidity: int) -> None:
+        checkpoint = self._checkpointed_uid(uidvalidity)
+        # The sweep (module docstring): with removal on, everything still here is looked at.
+        first = 1 if self.settings.after_logging != "keep" else checkpoint + 1
+        uids = self._uids_above(client, first - 1)
+        swept = sum(1 for uid in uids if uid <= checkpoint)
+        log.info(
+            "%s: UIDVALIDITY %d, checkpoint UID %d; %d new message(s), %d already logged still in the folder",
+            self.mailbox_key,
+            uidvalidity,
+            checkpoint,
+            len(uids) - swept,
+            swept,
+        )
+        self._position = checkpoint
+        self._process(client, uids, uidvalidity)
+
+    def _checkpointed_uid(self, uidvalidity: int) -> int:
+        """The last UID committed for this folder, or 0 when the folder must be read in full."""
+        with self.intake.store.session() as session:
+            row = queries.load_checkpoint(session, self.mailbox_key)
+        if row is None:
+            return 0
+        if row.uidvalidity != uidvalidity:
+            # The server renumbered the folder: old UIDs mean nothing now. Read it all again;
+            # de-duplication by Message-ID hash keeps the counts right.
+            log.warning(
+                "%s: UIDVALIDITY changed from %d to %d, reading the whole folder again",
+                self.mailbox_key,
+                row.uidvalidity,
+                uidvalidity,
+            )
+            return 0
+        return row.last_uid
+
+    @staticmethod
+    def _uids_above(client: IMAPClient, uid: int) -> list[int]:
+        # "N:*" always matches the highest UID, even when it is below N: filter.
+        return sorted(u for u in client.search(["UID", f"{uid + 1}:*"]) if u > uid)
+
+    def _process(self, client: IMAPClient, uids: Sequence[int], uidvalidity: int) -> None:
+        for batch in _batches(uids, BATCH_SIZE):
+            headers = self._fetch_headers(client, batch)
+            logged: list[int] = []  # committed, and to be removed
+            try:
+                for uid in batch:
+                    if self.stop.is_set():
+                        break
+                    header = headers.get(uid)
+                    if header is not None:  # else expunged by someone else since the SEARCH
+                        outcome = self._ingest(client, uid, header, uidvalidity)
+                        if self._removable(outcome):
+                            logged.append(uid)
+                    self._position = max(self._position, uid)
+            except _RecordFailed:
+                # The connection is fine; what was committed before the failure can still go.
+                self._after_logging(client, logged)
+                raise
+            self._after_logging(client, logged)
+            if self.stop.is_set():
+                return
+
+    @staticmethod
+    def _fetch_headers(client: IMAPClient, uids: Sequence[int]) -> dict[int, bytes]:
+        response = client.fetch(uids, ["BODY.PEEK[HEADER]"])
+        # Unsolicited FETCH responses (flag changes by other clients) can be mixed in, keyed
+        # by sequence number: keep only entries that carry the header we asked for.
+        return {uid: data[_HEADER] or b"" for uid, data in response.items() if _HEADER in data}
+
+    def _ingest(self, client: IMAPClient, uid: int, header: bytes, uidvalidity: int) -> Outcome:
+        source = Source(
+            Transport.IMAP,
+            envelope_recipients=(self.program_address,),
+            checkpoint=ImapCheckpoint(self.mailbox_key, uidvalidity, uid),
+        )
+        try:
+            return self.intake.ingest(header, source, load_full=self._loader(client, uid, header))
+        except Exception as exc:
+            log.error(
+                "%s: could not record UID %d; it stays in the folder and will be retried: %s",
+                self.mailbox_key,
+                uid,
+                describe_exception(exc),
+            )
+            raise _RecordFailed from exc
+
+    @staticmethod
+    def _loader(client: IMAPClient, uid: int, header: bytes) -> Callable[[], bytes]:
+        """What intake calls, for non-participant mail only, to read past the header block."""
+
+        def load_full() -> bytes:
+            data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(_FULL)
+            return data if data is not None else header  # gone meanwhile: the header is all we have
+
+        return load_full
+
+    # --- after logging ---------------------------------------------------------------------
+
+    def _removable(self, outcome: Outcome) -> bool:
+        return self.settings.after_logging != "keep" and outcome.removed_from_inbox
+
+    def _after_logging(self, client: IMAPClient, uids: list[int]) -> None:
+        if not uids or self.settings.after_logging == "keep":
+            return
+        move_to = self.settings.move_to
+        if move_to is None:
+            self._delete(client, uids)
+        elif client.has_capability("MOVE"):
+            client.move(uids, move_to)
+        else:
+            client.copy(uids, move_to)
+            self._delete(client, uids)
+
+    @staticmethod
+    def _delete(client: IMAPClient, uids: list[int]) -> None:
+        client.delete_messages(uids, silent=True)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(uids)  # only ours, not what someone else marked \Deleted
+        else:
+            client.expunge()
+
+    # --- waiting ---------------------------------------------------------------------------
+
+    def _wait_for_news(self, client: IMAPClient) -> bool:
+        """IDLE until the server reports a change (True), or until `idle_seconds` pass or the
+        server sends a warning (False), or stop is set."""
+        if not client.has_capability("IDLE"):
+            self.stop.wait(POLL_SECONDS)
+            return False
+        client.idle()
+        deadline = time.monotonic() + self.settings.idle_seconds
+        early_empty = 0
+        news = False
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            started = time.monotonic()
+            responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+            if any(_is_bye(r) for r in responses):
+                raise _ConnectionClosed("the server said BYE during IDLE")
+            if any(_is_warning(r) for r in responses):
+                break  # "* NO ...": something is wrong with the folder; news stays False
+            if any(not _is_keepalive(r) for r in responses):
+                news = True  # EXISTS, EXPUNGE, FETCH...: look at the folder
+                break
+            if responses or time.monotonic() - started >= IDLE_CHECK_SECONDS / 2:
+                early_empty = 0
+            else:
+                early_empty += 1
+                if early_empty >= _EARLY_EMPTY_LIMIT:
+                    raise _ConnectionClosed("the connection closed during IDLE")
+        client.idle_done()
+        return news
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and bool(response) and response[0] == b"BYE"
+
+
+def _is_keepalive(response: object) -> bool:
+    """`* OK Still here`: the server is alive, nothing changed."""
+    return isinstance(response, tuple) and bool(response) and response[0] == b"OK"
+
+
+def _is_warning(response: object) -> bool:
+    return isinstance(response, tuple) and bool(response) and response[0] in (b"NO", b"BAD")
+
+
+def _batches(uids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(uids), size):
+        yield uids[start : start + size]
