@@ -115,6 +115,8 @@ def _init(args: argparse.Namespace) -> int:
         written = create_starter(args.directory)
     except FileExistsError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"{args.directory}: cannot write: {exc.strerror}") from None
     for path in written:
         print(f"wrote {path}")
     print(f"next: edit {written[0]}, then `mentormail -c {written[0]} check-config`")
@@ -159,6 +161,9 @@ def _ingest(args: argparse.Namespace) -> int:
     store = _open_store(settings)
     intake = Intake(store, settings.program.address, settings.secret())
     kinds: Counter[str] = Counter()
+    for argument in args.paths:  # every path is checked first: exit 1 means nothing was done
+        if argument != "-" and not Path(argument).exists():
+            raise UserError(f"{argument}: cannot read: No such file or directory")
     try:
         for argument in args.paths:
             transport = Transport.PIPE if argument == "-" else Transport.FILE

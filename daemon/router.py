@@ -112,7 +112,12 @@ def _contact(facts: MessageFacts, roster: Roster) -> Outcome:
     assert facts.sender is not None
     new_pairs = [p for p in _partner_pairs(facts, roster) if p.pair_id not in facts.seen_pairs]
     matches = tuple(PairMatch(p.pair_id, p.direction_from(facts.sender.person_id)) for p in new_pairs)
-    copy = "CC copy" if _program_in_headers(facts) else "BCC copy (program address only in the envelope)"
+    if _program_in_headers(facts):
+        copy = "CC copy"
+    elif facts.envelope_recipients:
+        copy = "BCC copy (program address only in the envelope)"
+    else:
+        copy = "copy not addressed to the program in its headers (BCC, or fed by hand)"
     described = "; ".join(f"pair {m.pair_id}, {m.direction.value.replace('_', ' ')}" for m in matches)
     return Outcome(OutcomeKind.CONTACT, f"{copy}: {described}", pairs=matches)
 

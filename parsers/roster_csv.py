@@ -65,6 +65,7 @@ def parse_roster(text: str, filename: str) -> list[RosterRow]:
             seen_pair_ids[row.pair_id] = line
         rows.append(row)
     _check_roles(rows, filename)
+    _check_people_agree(rows, filename)
     return rows
 
 
@@ -136,3 +137,37 @@ def _check_roles(rows: list[RosterRow], filename: str) -> None:
                 f"{filename}: line {row.line}: {row.mentee_email} is a mentee here and a mentor on line "
                 f"{mentors[row.mentee_email]}"
             )
+
+
+def _check_people_agree(rows: list[RosterRow], filename: str) -> None:
+    """A person on several rows is described the same way on each, and owns their aliases.
+
+    Otherwise every import would flip a name back and forth, or one person's alias would send
+    another person's mail to the wrong pair.
+    """
+    described: dict[str, tuple[str, tuple[str, ...], int]] = {}  # email -> (name, aliases, line)
+    owner: dict[str, tuple[str, int]] = {}  # any address -> (email of its person, line)
+    for row in rows:
+        for email, name, aliases in (
+            (row.mentor_email, row.mentor_name, row.mentor_aliases),
+            (row.mentee_email, row.mentee_name, row.mentee_aliases),
+        ):
+            if email in described:
+                first_name, first_aliases, line = described[email]
+                if name != first_name:
+                    raise RosterError(
+                        f"{filename}: line {row.line}: {email} is named {name!r} here and {first_name!r} on line {line}"
+                    )
+                if aliases and aliases != first_aliases:
+                    raise RosterError(
+                        f"{filename}: line {row.line}: {email} has other aliases here than on line {line}"
+                    )
+                continue
+            described[email] = (name, aliases, row.line)
+            for address in (email, *aliases):
+                if address in owner and owner[address][0] != email:
+                    raise RosterError(
+                        f"{filename}: line {row.line}: {address} already belongs to {owner[address][0]} "
+                        f"(line {owner[address][1]})"
+                    )
+                owner[address] = (email, row.line)

@@ -214,6 +214,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
     by_people = {(p.mentor_id, p.mentee_id): p for p in pairs.values()}
     claimed = {row.pair_id for row in rows if row.pair_id}  # not for automatic numbers
     for row in rows:
+        _check_aliases_are_free(people, row, filename)
         mentor, mentor_changed = _upsert_person(session, people, row.mentor_email, row.mentor_name, row.mentor_aliases)
         mentee, mentee_changed = _upsert_person(session, people, row.mentee_email, row.mentee_name, row.mentee_aliases)
         starts_on = row.starts_on or default_start
@@ -257,6 +258,16 @@ def _check_role_is_free(pairs: Iterable[Pair], row: RosterRow, mentor: Person, m
             raise RosterError(f"{filename}: line {row.line}: {mentor.email} is already a mentee (pair {pair.id})")
         if pair.mentor_id == mentee.id:
             raise RosterError(f"{filename}: line {row.line}: {mentee.email} is already a mentor (pair {pair.id})")
+
+
+def _check_aliases_are_free(people: dict[str, Person], row: RosterRow, filename: str) -> None:
+    """An alias may not be someone else's address or alias in the store (the file checks itself)."""
+    owners = {email: email for email in people}
+    owners.update({alias: person.email for person in people.values() for alias in person.aliases.split()})
+    for email, aliases in ((row.mentor_email, row.mentor_aliases), (row.mentee_email, row.mentee_aliases)):
+        for address in (email, *aliases):
+            if owners.get(address, email) != email:
+                raise RosterError(f"{filename}: line {row.line}: {address} already belongs to {owners[address]}")
 
 
 def _upsert_person(

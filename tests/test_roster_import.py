@@ -195,9 +195,7 @@ BAD_LINES = {
 
 
 @pytest.mark.parametrize("bad_line", list(BAD_LINES.values()), ids=list(BAD_LINES))
-def test_a_bad_line_is_named_and_nothing_from_the_file_is_applied(
-    program: Program, bad_line: tuple[str, str]
-) -> None:
+def test_a_bad_line_is_named_and_nothing_from_the_file_is_applied(program: Program, bad_line: tuple[str, str]) -> None:
     line, fragment = bad_line
     before = program.status()
     path = write(program, HEADER + NEW_PAIR + line)
@@ -305,3 +303,74 @@ def test_a_non_utf8_file_is_a_one_line_error_and_applies_nothing(program: Progra
 
     assert_one_line_error(result, str(path), "UTF-8")
     assert program.status() == before
+
+
+# --- consistency of a file with itself and with the store ---------------------------------------
+
+
+def test_an_automatic_number_does_not_take_a_pair_id_claimed_later_in_the_file(empty_program: Program) -> None:
+    """Line 2 has no pair_id and line 3 asks for pair_id 1: the file is consistent, so line 3
+    gets "1" and line 2 another number, instead of line 3 failing because line 2 took "1"."""
+    text = (
+        "mentor_email,mentor_name,mentee_email,mentee_name,pair_id\n"
+        "fay@example.org,Fay Fischer,gus@example.net,Gus Grant,\n"
+        "hal@example.org,Hal Hughes,ida@example.net,Ida Ito,1\n"
+    )
+
+    result = import_roster(empty_program, write(empty_program, text))
+
+    assert summary(result) == "2 added, 0 updated, 0 unchanged"
+    status = empty_program.status()
+    assert status["1"]["mentor"] == "hal@example.org"
+    assert [p["mentor"] for pid, p in status.items() if pid != "1"] == ["fay@example.org"]
+
+
+def test_a_person_named_two_ways_in_one_file_is_an_error_or_imports_idempotently(program: Program) -> None:
+    """Ana's rows disagree on her name. Either the file is refused (naming the line), or
+    importing it twice must change nothing the second time: never "updated" on every import."""
+    text = (
+        HEADER
+        + "ana@example.org,Ana Álvarez,ben@example.net,Ben O'Brien,p1,2026-09-01\n"
+        + "ana@example.org,Ana Alvarez,cleo@example.net,Cléo Martin,p2,2026-09-01\n"
+    )
+    path = write(program, text)
+
+    first = import_roster(program, path)
+
+    if first.returncode == 1:
+        assert_one_line_error(first, f"{path}: line 3:", "ana@example.org")
+    else:
+        assert summary(import_roster(program, path)) == "0 added, 0 updated, 2 unchanged"
+
+
+def test_an_alias_that_is_another_participants_address_is_refused(program: Program) -> None:
+    """Dev's alias must not be Ben's address: Ben's mail to Ana would then be taken as Dev's,
+    and their contact would no longer be counted."""
+    before = program.status()
+    path = write(
+        program,
+        "mentor_email,mentor_name,mentee_email,mentee_name,pair_id,starts_on,mentor_aliases\n"
+        "dev@example.org,Dev Patel,eve@example.com,Eve Cohen,p3,2026-09-01,dev@home.example ben@example.net\n",
+    )
+
+    result = import_roster(program, path)
+
+    assert_one_line_error(result, f"{path}: line 2:", "ben@example.net")
+    assert program.status() == before
+    mail = program.root / "ben-to-ana.eml"
+    mail.write_bytes(b"From: ben@example.net\r\nTo: ana@example.org\r\nCc: mentoring@example.org\r\n\r\nhi\r\n")
+    assert '"outcome": "contact"' in program.cli("explain", str(mail), "--json").stdout
+
+
+def test_an_alias_used_by_two_people_in_one_file_is_refused(empty_program: Program) -> None:
+    path = write(
+        empty_program,
+        "mentor_email,mentor_name,mentee_email,mentee_name,mentor_aliases,mentee_aliases\n"
+        "fay@example.org,Fay,gus@example.net,Gus,shared@example.org,\n"
+        "hal@example.org,Hal,ida@example.net,Ida,,shared@example.org\n",
+    )
+
+    result = import_roster(empty_program, path)
+
+    assert_one_line_error(result, f"{path}: line 3:", "shared@example.org")
+    assert empty_program.status() == {}
