@@ -207,9 +207,7 @@ Diagnostic-Code: smtp; 550 5.1.1 user unknown
 
 def fetch_counts(mailbox: Mailbox) -> list[tuple[int, int]]:
     """(header fetches, body fetches) of each finished session of the mailbox's user."""
-    pattern = re.compile(
-        rf"imap\({re.escape(mailbox.username)}\).*Disconnected.*hdr_count=(\d+).*body_count=(\d+)"
-    )
+    pattern = re.compile(rf"imap\({re.escape(mailbox.username)}\).*Disconnected.*hdr_count=(\d+).*body_count=(\d+)")
     return [(int(h), int(b)) for h, b in pattern.findall(mailbox.dovecot.log_text())]
 
 
@@ -273,7 +271,8 @@ def test_a_dropped_connection_is_made_again_and_nothing_is_missed(mailbox: Mailb
         if how == "kicked":  # the server says BYE and closes (a restart, an admin)
             subprocess.run(
                 ["doveadm", "-c", str(mailbox.dovecot.root / "dovecot.conf"), "kick", mailbox.username],
-                check=True, capture_output=True,
+                check=True,
+                capture_output=True,
             )
         else:  # the connection just ends, no BYE (a crash, a dropped NAT mapping)
             os.kill(mailbox.dovecot.session_pids(mailbox.username)[-1], signal.SIGKILL)

@@ -495,9 +495,11 @@ def test_eight_bit_non_utf8_header_bytes() -> None:
     )
     assert kinds(human) == (None, None)
 
-    bounce = message(POSTFIX_STYLE_BOUNCE_WITHOUT_REPORT).replace(
-        b"(Mail Delivery System)", b"(Syst\xe8me de distribution \xff)"
-    ).replace(b"Undelivered Mail Returned to Sender", b"Non remis: caf\xe9")
+    bounce = (
+        message(POSTFIX_STYLE_BOUNCE_WITHOUT_REPORT)
+        .replace(b"(Mail Delivery System)", b"(Syst\xe8me de distribution \xff)")
+        .replace(b"Undelivered Mail Returned to Sender", b"Non remis: caf\xe9")
+    )
     assert kinds(bounce) == (MachineKind.BOUNCE, MachineKind.BOUNCE)
     assert bounced_addresses(bounce) == {"gone@example.net"}
 
@@ -518,7 +520,8 @@ def test_hostile_input_finishes_in_bounded_time() -> None:
     hostile = [
         daemon + b"\n" + b"a" * 5_000_000,  # one 5 MB line
         daemon + b"\nthe following addresses had\n" + (b" " + b"a@" * 495 + b"\n") * 20_000,
-        notifier + b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(20_000)),
+        notifier
+        + b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(20_000)),
         notifier + b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"--b\n\nuser unknown\n" * 100_000,
     ]
     for raw in hostile:
