@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from mentormail.daemon import logs
@@ -24,6 +24,8 @@ from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outcomes import Source, Transport
 from mentormail.daemon.service import open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
+from mentormail.daemon.simulate import TRAFFIC_KINDS, SimulationError, simulate
+from mentormail.daemon.export import as_csv, as_json, contact_rows
 from mentormail.daemon.starter import create_starter
 from mentormail.daemon.status import status_document, status_table
 from mentormail.parsers.roster_csv import RosterError, parse_roster
@@ -89,6 +91,30 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
     status = command("status", _status, "per pair: contacts by direction, last contact, days since, flags")
     status.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
+    simulate = command(
+        "simulate",
+        _simulate,
+        "run the program's calendar in virtual time on a scratch copy of the store (the real one is untouched), "
+        "write every mail it would send to a Maildir and print a week-by-week timeline",
+    )
+    simulate.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD", help="last day to simulate")
+    simulate.add_argument(
+        "--traffic",
+        choices=TRAFFIC_KINDS,
+        default="none",
+        help="synthetic contacts: none; steady (every pair every two weeks); "
+        "quiet-pairs (every other pair falls silent after three weeks)",
+    )
+    simulate.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("simulated-outbox"),
+        metavar="DIR",
+        help="Maildir for the mail (default: ./simulated-outbox)",
+    )
+    export = command("export", _export, "contacts per pair and month, by direction and channel, for reporting")
+    export.add_argument("what", choices=["contacts"], help="what to export")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
     return parser
 
 
@@ -215,7 +241,37 @@ def _status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        timeline = simulate(settings, args.until, args.traffic, args.outbox)
+    except SimulationError as exc:
+        raise UserError(str(exc)) from None
+    print(timeline.table())
+    print(f"mail written to the Maildir {args.outbox}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = _open_store(settings)
+    try:
+        with store.session() as session:
+            rows = contact_rows(queries.monthly_contacts(session, settings.program.zone))
+    finally:
+        store.close()
+    sys.stdout.write(as_json(rows) if args.format == "json" else as_csv(rows))
+    return EXIT_OK
+
+
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -23,7 +23,7 @@ from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
 from mentormail.daemon.roster import Participant, Roster
 from mentormail.daemon.router import MessageFacts, route
 from mentormail.daemon.logs import describe_exception
-from mentormail.parsers.headers import HeaderFacts, parse_headers
+from mentormail.parsers.headers import HeaderFacts, names_program, parse_headers
 from mentormail.parsers.machine import (
     MachineKind,
     MachineVerdict,
@@ -46,6 +46,8 @@ class _Decision:
     message_hash: str
     occurred_at: datetime  # aware, UTC
     roster: Roster
+    sender_id: int = 0
+    addressed_to_program: bool = False
 
 
 def utc_now() -> datetime:
@@ -75,6 +77,13 @@ class Intake:
                 source=source.transport.value,
                 roster=decision.roster,
             )
+            if _keeps_text(decision):
+                # A question written to the program (named in To/Cc, so meant for it): kept until
+                # the coordinators' digest forwards it, then wiped.
+                full = load_full() if load_full is not None else raw
+                queries.record_question_text(
+                    session, decision.message_hash, decision.sender_id, decision.occurred_at, full
+                )
             if source.checkpoint is not None:
                 queries.save_checkpoint(session, source.checkpoint)
         outcome = decision.outcome
@@ -121,7 +130,14 @@ class Intake:
             seen_pairs=seen.pairs,
             seen_outcomes=seen.outcomes,
         )
-        return _Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster)
+        return _Decision(
+            route(facts, roster),
+            message_hash,
+            _occurred_at(headers, now),
+            roster,
+            sender_id=sender.person_id if sender else 0,
+            addressed_to_program=names_program(headers, self.program_address),
+        )
 
     def _current_roster(self, session: Session) -> Roster:
         """The cached roster, reloaded when its version in the store has moved on.
@@ -150,6 +166,10 @@ class Intake:
 
     def _hash_bytes(self, raw: bytes) -> str:
         return hmac.new(self.secret, b"raw:" + raw, hashlib.sha256).hexdigest()
+
+
+def _keeps_text(decision: _Decision) -> bool:
+    return decision.outcome.kind is OutcomeKind.QUESTION and decision.addressed_to_program
 
 
 def _may_read_body(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mentormail.daemon.outcomes import Outcome, OutcomeKind, PairMatch
 from mentormail.daemon.roster import Participant, Roster, RosterPair
-from mentormail.parsers.headers import HeaderFacts, without_subaddress
+from mentormail.parsers.headers import HeaderFacts, names_program
 from mentormail.parsers.machine import MachineKind, MachineVerdict
 
 
@@ -112,7 +112,7 @@ def _contact(facts: MessageFacts, roster: Roster) -> Outcome:
     assert facts.sender is not None
     new_pairs = [p for p in _partner_pairs(facts, roster) if p.pair_id not in facts.seen_pairs]
     matches = tuple(PairMatch(p.pair_id, p.direction_from(facts.sender.person_id)) for p in new_pairs)
-    if _program_in_headers(facts):
+    if names_program(facts.headers, facts.program_address):
         copy = "CC copy"
     elif facts.envelope_recipients:
         copy = "BCC copy (program address only in the envelope)"
@@ -141,11 +141,6 @@ def _question(facts: MessageFacts, _: Roster) -> Outcome:
         "from a participant to the program, with no partner among the recipients",
         addresses=(facts.sender.email,),
     )
-
-
-def _program_in_headers(facts: MessageFacts) -> bool:
-    program = facts.program_address
-    return any(without_subaddress(a) == program for a in facts.headers.recipients)
 
 
 DECISION_TABLE: tuple[Rule, ...] = (

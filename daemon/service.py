@@ -1,6 +1,7 @@
 """`mentormail run`: the long-running process.
 
-It owns the event loop (SMTP/LMTP intake), the IMAP watcher thread, and a clean shutdown: on
+It owns the event loop (SMTP/LMTP intake), the IMAP watcher thread, the scheduler of the
+program's own mail (planner tick and delivery), and a clean shutdown: on
 SIGTERM or SIGINT it stops accepting connections, lets the message in hand finish, and closes
 the store. A message that was not committed by then was not acknowledged, so its sender (MTA or
 IMAP server) still has it.
@@ -12,8 +13,10 @@ import asyncio
 import logging
 import signal
 import threading
+from datetime import timedelta
 
 from mentormail.daemon.intake import Intake
+from mentormail.daemon.scheduler import ProgramMail, Scheduler
 from mentormail.daemon.settings import Settings
 from mentormail.daemon.smtp import IntakeHandler, server_class
 from mentormail.store import queries
@@ -76,9 +79,14 @@ async def _serve(settings: Settings, intake: Intake) -> None:
         imap_thread.start()
         log.info("IMAP intake watching %s on %s", settings.intake_imap.folder, settings.intake_imap.host)
 
+    scheduler = Scheduler(
+        ProgramMail(intake.store, settings), timedelta(minutes=settings.schedule.planner_interval_minutes)
+    )
+    scheduler.start()
     log.info("mentormail running for %s", settings.program.address)
     await stopping.wait()
     log.info("shutting down")
+    await loop.run_in_executor(None, scheduler.shutdown)
     if server is not None:
         server.close()
         await server.wait_closed()

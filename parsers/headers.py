@@ -90,6 +90,11 @@ def without_subaddress(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def names_program(facts: HeaderFacts, program_address: str) -> bool:
+    """Whether To or Cc names the program address (or one of its +tag sub-addresses)."""
+    return any(without_subaddress(address) == program_address for address in facts.recipients)
+
+
 def parse_headers(raw: bytes) -> HeaderFacts:
     """Parse only the header block of `raw` (a whole message or just its headers)."""
     msg = _PARSER.parsebytes(split_header_block(raw))
@@ -244,4 +249,4 @@ def _report_type(content_type: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-__all__ = ["HeaderFacts", "normalise", "parse_headers", "split_header_block", "without_subaddress"]
+__all__ = ["HeaderFacts", "names_program", "normalise", "parse_headers", "split_header_block", "without_subaddress"]

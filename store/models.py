@@ -80,3 +80,43 @@ class ImapCheckpoint(SQLModel, table=True):
     mailbox_key: str = Field(primary_key=True)  # "user@host/FOLDER"
     uidvalidity: int
     last_uid: int
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One mail the program sends, from the moment the planner decides it is due.
+
+    `key` is the planner's deterministic key (`topic:pair-17:month-3:mentee`): enqueuing the same
+    key twice is a no-op, so a planner tick can run any number of times. `raw` is the rendered
+    message, kept until it is delivered and then wiped: a digest carries participants' questions.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str = Field(index=True)
+    pair_id: str | None = Field(default=None, index=True)
+    recipients: str  # envelope recipients, space separated
+    envelope_sender: str
+    message_id: str
+    raw: bytes | None = None
+    due_at: datetime
+    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str = ""  # a reason without content ("451 from relay", "connection refused")
+    sent_at: datetime | None = None
+
+
+class QuestionMessage(SQLModel, table=True):
+    """A question a participant wrote to the program, kept only until the digest forwards it.
+
+    Mail addressed to the program itself may be read (DESIGN.md section 3); mail between
+    partners never reaches this table (the router decides `question` only when no partner is
+    among the recipients).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id")
+    received_at: datetime
+    raw: bytes | None = None  # wiped once a delivered digest has forwarded it
+    forwarded_in: int | None = Field(default=None, foreign_key="outboxmessage.id")

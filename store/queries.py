@@ -6,9 +6,11 @@ message's events and its IMAP checkpoint in one.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,7 +21,18 @@ from mentormail.daemon.outcomes import ImapCheckpoint as Checkpoint
 from mentormail.daemon.outcomes import Outcome, OutcomeKind
 from mentormail.daemon.roster import Participant, Roster, RosterPair
 from mentormail.parsers.roster_csv import RosterError, RosterRow
-from mentormail.store.models import ContactEvent, ImapCheckpoint, IntakeRecord, Pair, Person, Program
+from mentormail.daemon.planner import Bounce, Contact, DeliveryFailure, PairState, PlannerState, Question, UnknownSender
+from mentormail.daemon.planner import Person as PlannerPerson
+from mentormail.store.models import (
+    ContactEvent,
+    ImapCheckpoint,
+    IntakeRecord,
+    OutboxMessage,
+    Pair,
+    Person,
+    Program,
+    QuestionMessage,
+)
 
 
 # --- the roster ------------------------------------------------------------------------------
@@ -291,3 +304,215 @@ def _upsert_person(
 def _next_pair_id(taken: set[str]) -> str:
     numbers = [int(pid) for pid in taken if pid.isdigit()]
     return str(max(numbers, default=0) + 1)
+
+
+# --- the program's own mail ----------------------------------------------------------------
+
+
+def planner_state(session: Session) -> PlannerState:
+    """Everything the planner needs, read in one transaction."""
+    people = {p.id: p for p in session.exec(select(Person))}
+
+    def person(person_id: int) -> PlannerPerson:
+        row = people[person_id]
+        return PlannerPerson(person_id, row.name, row.email)
+
+    contacts: dict[str, list[Contact]] = {}
+    for pair_id, occurred_at, direction in session.exec(
+        select(ContactEvent.pair_id, ContactEvent.occurred_at, ContactEvent.direction).order_by(
+            ContactEvent.occurred_at
+        )
+    ):
+        contacts.setdefault(pair_id, []).append(Contact(as_utc(occurred_at), direction))
+    pairs = tuple(
+        PairState(
+            pair_id=pair.id,
+            mentor=person(pair.mentor_id),
+            mentee=person(pair.mentee_id),
+            status=pair.status,
+            started_on=pair.started_on,
+            contacts=tuple(contacts.get(pair.id, ())),
+        )
+        for pair in session.exec(select(Pair).order_by(Pair.started_on, Pair.id))
+    )
+    pairs_of: dict[int, list[str]] = {}
+    for pair in pairs:
+        pairs_of.setdefault(pair.mentor.person_id, []).append(pair.pair_id)
+        pairs_of.setdefault(pair.mentee.person_id, []).append(pair.pair_id)
+    records = session.exec(select(IntakeRecord).where(IntakeRecord.outcome.in_(["bounce", "unknown_sender"]))).all()
+    bounces = tuple(
+        Bounce(person(r.person_id), as_utc(r.occurred_at), tuple(pairs_of.get(r.person_id, ())))
+        for r in records
+        if r.outcome == "bounce" and r.person_id is not None
+    )
+    unknown = tuple(UnknownSender(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "unknown_sender")
+    questions = tuple(
+        Question(q.id, person(q.person_id), as_utc(q.received_at))
+        for q in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in.is_(None)))
+        if q.id is not None
+    )
+    outbox = session.exec(select(OutboxMessage.key, OutboxMessage.kind, OutboxMessage.due_at)).all()
+    failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
+    digests = [as_utc(due) for _, kind, due in outbox if kind == "digest"]
+    return PlannerState(
+        pairs=pairs,
+        sent_keys=frozenset(key for key, _, _ in outbox),
+        bounces=bounces,
+        questions=questions,
+        failures=tuple(
+            DeliveryFailure(f.kind, f.recipients, f.last_error, as_utc(f.sent_at or f.next_attempt_at)) for f in failed
+        ),
+        unknown_senders=unknown,
+        last_digest_at=max(digests, default=None),
+    )
+
+
+def enqueue(session: Session, row: OutboxMessage, forwards: tuple[int, ...] = ()) -> bool:
+    """Add a mail to the outbox unless its key is there already; True when it was added."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = row.model_dump(exclude={"id"})
+    result = session.execute(insert(OutboxMessage).values(**values).on_conflict_do_nothing())
+    added = bool(result.rowcount)
+    if added and forwards:
+        outbox_id = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == row.key)).one()
+        for question in session.exec(select(QuestionMessage).where(QuestionMessage.id.in_(forwards))):
+            question.forwarded_in = outbox_id
+            session.add(question)
+    return added
+
+
+def question_texts(session: Session, question_ids: tuple[int, ...]) -> list[bytes]:
+    rows = session.exec(select(QuestionMessage).where(QuestionMessage.id.in_(question_ids))).all()
+    return [q.raw for q in rows if q.raw is not None]
+
+
+def due_for_delivery(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
+    """Sent: the rendered message is wiped, and so is the text of any question it forwarded."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.raw, row.last_error = "sent", now, None, ""
+    session.add(row)
+    for question in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in == outbox_id)):
+        question.raw = None
+        session.add(question)
+
+
+def mark_attempt_failed(
+    session: Session, outbox_id: int, reason: str, retry_at: datetime | None, now: datetime
+) -> None:
+    """A failed attempt: try again at `retry_at`, or give up (None) and let the digest say so."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_error = reason
+    if retry_at is None:
+        row.status, row.sent_at, row.raw = "failed", now, None
+    else:
+        row.next_attempt_at = retry_at
+    session.add(row)
+
+
+def record_question_text(
+    session: Session, message_hash: str, person_id: int, received_at: datetime, raw: bytes
+) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(QuestionMessage)
+        .values(message_hash=message_hash, person_id=person_id, received_at=received_at, raw=raw)
+        .on_conflict_do_nothing()
+    )
+
+
+def sent_after(session: Session, after_id: int) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.id > after_id, OutboxMessage.status == "sent")
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def record_simulated_contact(session: Session, pair_id: str, when: datetime, direction: str, key: str) -> None:
+    """A synthetic contact for `mentormail simulate` (only ever written to its scratch store)."""
+    _insert_ignoring_repeat(
+        session,
+        ContactEvent,
+        dict(
+            pair_id=pair_id,
+            direction=direction,
+            channel="email",
+            occurred_at=when,
+            source="simulated",
+            message_hash=key,
+        ),
+    )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class MonthlyContacts:
+    pair_id: str
+    mentor: str
+    mentee: str
+    month: str  # YYYY-MM in the program's time zone
+    by_direction: dict[str, int]
+    by_channel: dict[str, int]
+
+
+def monthly_contacts(session: Session, zone: ZoneInfo) -> list[MonthlyContacts]:
+    """Per pair and month (local time), every month from the pair's start to its last contact."""
+    people = {p.id: p.email for p in session.exec(select(Person))}
+    pairs = {p.id: p for p in session.exec(select(Pair).order_by(Pair.started_on, Pair.id))}
+    directions: dict[tuple[str, str], Counter[str]] = {}
+    channels: dict[tuple[str, str], Counter[str]] = {}
+    for pair_id, occurred_at, direction, channel in session.exec(
+        select(ContactEvent.pair_id, ContactEvent.occurred_at, ContactEvent.direction, ContactEvent.channel)
+    ):
+        month = as_utc(occurred_at).astimezone(zone).strftime("%Y-%m")
+        directions.setdefault((pair_id, month), Counter())[direction] += 1
+        channels.setdefault((pair_id, month), Counter())[channel] += 1
+    result = []
+    for pair in pairs.values():
+        months = {month for pid, month in directions if pid == pair.id}
+        months.add(pair.started_on.strftime("%Y-%m"))
+        for month in _month_range(min(months), max(months)):
+            result.append(
+                MonthlyContacts(
+                    pair.id,
+                    people[pair.mentor_id],
+                    people[pair.mentee_id],
+                    month,
+                    dict(directions.get((pair.id, month), {})),
+                    dict(channels.get((pair.id, month), {})),
+                )
+            )
+    return result
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("-"))
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months

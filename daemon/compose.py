@@ -1,0 +1,103 @@
+"""From a `DueMail` to the bytes the outbox keeps: template, headers, signed addresses.
+
+Every message carries what lets recipients and our own intake recognise it: `Auto-Submitted:
+auto-generated` and `X-Auto-Response-Suppress: All` (so that well-behaved auto-responders stay
+quiet), `X-Mentormail-Kind` (so that a copy coming back is a `loop`, never a contact), a signed
+Reply-To (`program+TOKEN@domain`) whose token is also in the Message-ID, and a VERP envelope
+sender signed the same way, so that a bounce names the person it was for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from collections.abc import Sequence
+from datetime import date, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import SMTP, default
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+from mentormail.daemon.planner import DueMail, Person
+from mentormail.daemon.render import Renderer
+from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
+from mentormail.store.models import OutboxMessage
+
+# How long a reply or a bounce to the program's mail is taken as genuine.
+REPLY_VALID_DAYS = 180
+BOUNCE_VALID_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The program as the sender of mail."""
+
+    name: str
+    address: str
+    zone: ZoneInfo
+    secret: bytes
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+class Composer:
+    def __init__(self, sender: Sender, renderer: Renderer) -> None:
+        self.sender = sender
+        self.renderer = renderer
+
+    def compose(self, mail: DueMail, forwarded: Sequence[bytes] = ()) -> OutboxMessage:
+        rendered = self.renderer.render(mail.kind, mail.context)
+        sent_on = mail.due_at.astimezone(self.sender.zone).date()
+        reply_token = self._token(Purpose.REPLY, mail.reply_person, mail.reference, sent_on, REPLY_VALID_DAYS)
+        bounce_person = mail.to[0].person_id if len(mail.to) == 1 else 0
+        bounce_token = self._token(Purpose.BOUNCE, bounce_person, mail.kind, sent_on, BOUNCE_VALID_DAYS)
+        # The token makes a reply's In-Reply-To verifiable; the key's hash makes the ID unique
+        # even for two mails with the same claims on one day.
+        message_id = f"{reply_token}.{hashlib.sha256(mail.key.encode()).hexdigest()[:12]}@{self.sender.domain}"
+
+        message = EmailMessage(policy=SMTP)
+        message["From"] = Address(self.sender.name, addr_spec=self.sender.address)
+        message["To"] = [_address(person) for person in mail.to]
+        message["Subject"] = rendered.subject
+        message["Date"] = format_datetime(mail.due_at.astimezone(self.sender.zone))
+        message["Message-ID"] = f"<{message_id}>"
+        message["Reply-To"] = reply_address(self.sender.address, reply_token)
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        message["X-Mentormail-Kind"] = mail.kind
+        message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
+        if rendered.html is not None:
+            message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+        for raw in forwarded:  # each question as it was written, for a coordinator to answer
+            message.add_attachment(BytesParser(policy=default).parsebytes(raw))
+
+        return OutboxMessage(
+            key=mail.key,
+            kind=mail.kind,
+            pair_id=mail.pair_id,
+            recipients=" ".join(person.email for person in mail.to),
+            envelope_sender=reply_address(self.sender.address, bounce_token),
+            message_id=message_id,
+            raw=message.as_bytes(),
+            due_at=mail.due_at,
+            next_attempt_at=mail.due_at,
+        )
+
+    def _token(self, purpose: Purpose, person: int, reference: str, sent_on: date, days: int) -> str:
+        claims = Claims(purpose, person, _reference(reference), sent_on + timedelta(days=days))
+        return make_token(self.sender.secret, claims)
+
+
+def _address(person: Person) -> Address:
+    return Address(person.name, addr_spec=person.email) if person.name else Address(addr_spec=person.email)
+
+
+def _reference(text: str) -> str:
+    """A token reference: lower case, a-z 0-9 . _ : - only, short (a roster's pair ids need not be)."""
+    cleaned = re.sub(r"[^a-z0-9._:-]", "-", text.lower())[:MAX_REFERENCE_LENGTH]
+    return cleaned or "mail"

@@ -1,0 +1,91 @@
+"""The timers of `mentormail run`: the planner tick and delivery (APScheduler 3).
+
+The tick puts whatever the calendar says is due into the outbox (the weekly liaison summary and
+the daily digest included: they are planner keys like the rest); delivery sends the outbox.
+At start both run at once, so mail that fell due while the daemon was down goes out then, once
+(the outbox ignores keys it already holds).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from mentormail.daemon.backends import backend_for
+from mentormail.daemon.compose import Composer, Sender
+from mentormail.daemon.delivery import Deliverer
+from mentormail.daemon.logs import describe_exception
+from mentormail.daemon.outbox import tick
+from mentormail.daemon.planner import Calendar, PlannerState
+from mentormail.daemon.render import Renderer
+from mentormail.daemon.settings import Settings
+from mentormail.store.db import Store
+
+log = logging.getLogger("mentormail.scheduler")
+
+DELIVERY_INTERVAL = timedelta(minutes=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ProgramMail:
+    """The program's own mail: plan, compose, enqueue, deliver. Shared by `run` and `simulate`."""
+
+    def __init__(self, store: Store, settings: Settings, deliverer: Deliverer | None = None) -> None:
+        self.store = store
+        self.calendar = Calendar.from_settings(settings)
+        program = settings.program
+        sender = Sender(program.name, program.address, program.zone, settings.secret())
+        self.composer = Composer(sender, Renderer(settings.templates_dir))
+        give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
+        self.deliverer = deliverer or Deliverer(store, backend_for(settings.delivery), give_up)
+
+    def plan(self, now: datetime, state: PlannerState | None = None) -> list[str]:
+        return tick(self.store, self.calendar, self.composer, now, state)
+
+    def deliver(self, now: datetime) -> None:
+        self.deliverer.deliver_due(now)
+
+    def close(self) -> None:
+        self.deliverer.backend.close()
+
+
+class Scheduler:
+    def __init__(self, program_mail: ProgramMail, interval: timedelta, clock: Callable[[], datetime] = utc_now):
+        self.program_mail = program_mail
+        self.clock = clock
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        start = clock()
+        # coalesce + max_instances=1: a slow run is never doubled, and missed runs become one.
+        options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        self.scheduler.add_job(self._plan_and_deliver, IntervalTrigger(seconds=interval.total_seconds()),
+                               next_run_time=start, **options)  # fmt: skip
+        self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
+                               next_run_time=start + DELIVERY_INTERVAL, **options)  # fmt: skip
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=True)
+        self.program_mail.close()
+
+    def _plan_and_deliver(self) -> None:
+        # A failure is logged and tried again at the next run; it never stops the timers.
+        try:
+            self.program_mail.plan(self.clock())
+        except Exception as exc:
+            log.error("planner tick failed: %s", describe_exception(exc))
+        self._deliver()
+
+    def _deliver(self) -> None:
+        try:
+            self.program_mail.deliver(self.clock())
+        except Exception as exc:
+            log.error("delivery failed: %s", describe_exception(exc))
