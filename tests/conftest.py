@@ -76,6 +76,7 @@ class Program:
     smtp_port: int
     extra_config: str = ""  # more sections, appended
     smtp_options: str = ""  # more lines under [intake.smtp]
+    delivery_options: str = ""  # more lines under [delivery]
     config: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,11 +87,15 @@ class Program:
         (self.root / "roster.csv").write_text(ROSTER_CSV, encoding="utf-8")
         self.write_config()
 
-    def write_config(self, *, extra: str | None = None, smtp_options: str | None = None) -> None:
+    def write_config(
+        self, *, extra: str | None = None, smtp_options: str | None = None, delivery_options: str | None = None
+    ) -> None:
         if extra is not None:
             self.extra_config = extra
         if smtp_options is not None:
             self.smtp_options = smtp_options
+        if delivery_options is not None:
+            self.delivery_options = delivery_options
         self.config.write_text(
             f"""
 [program]
@@ -109,6 +114,7 @@ port = {self.smtp_port}
 
 [delivery]
 maildir = "var/outbox"
+{self.delivery_options}
 
 [people]
 coordinators = ["coordinator@example.org"]

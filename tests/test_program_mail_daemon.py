@@ -1,0 +1,166 @@
+"""The program's own mail from the daemon as a user runs it, delivered over SMTP to a relay.
+
+The relay is a real aiosmtpd server run by the test. The round starts today, so the pairing
+announcements and the first month's topics are due as soon as the daemon starts.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+import time as clock
+from collections import Counter
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import PROGRAM_ADDRESS, Daemon, Program, free_port, message, wait_until
+from mentormail.parsers.tokens import Purpose, token_in, verify
+
+TODAY = datetime.now(ZoneInfo("America/Chicago")).date()
+ROSTER_STARTING_TODAY = f"""\
+mentor_email,mentor_name,mentee_email,mentee_name,pair_id,starts_on
+ana@example.org,Ana Álvarez,ben@example.net,Ben O'Brien,p1,{TODAY}
+ana@example.org,Ana Álvarez,cleo@example.net,Cléo Martin,p2,{TODAY}
+dev@example.org,Dev Patel,eve@example.com,ليلى حداد,p3,{TODAY}
+"""
+EXPECTED_FIRST_DAY = {"pairing": 3, "topic": 6}  # a pairing mail per pair, month 1's topic to each
+
+
+class Relay:
+    """A relay that keeps what it receives; optionally slow, to land a kill mid-delivery."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        if self.delay:
+            clock.sleep(self.delay)  # blocks the relay's loop on purpose: one message at a time
+        with self.lock:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        with self.lock:
+            return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.received]  # type: ignore[misc]
+
+    def kinds(self) -> Counter[str]:
+        return Counter(str(m["X-Mentormail-Kind"]) for m in self.messages())
+
+
+@pytest.fixture
+def relay() -> Relay:
+    running = Relay()
+    running.controller.start()
+    yield running
+    running.controller.stop()
+
+
+def starting_today(program: Program, relay: Relay) -> None:
+    (program.root / "today.csv").write_text(ROSTER_STARTING_TODAY, encoding="utf-8")
+    program.write_config(
+        delivery_options='backend = "smtp"',
+        extra=f"""
+[delivery.smtp]
+host = "127.0.0.1"
+port = {relay.controller.port}
+security = "none"
+
+[schedule]
+send_time = "00:00"
+planner_interval_minutes = 1
+
+[[topics]]
+title = "Getting to know each other"
+prompts = ["How do you like to communicate?"]
+""",
+    )
+    program.database.unlink(missing_ok=True)
+    program.cli("import-roster", str(program.root / "today.csv"))
+
+
+def test_the_first_days_mail_arrives_with_the_headers_recipients_rely_on(
+    program: Program, daemon: Daemon, relay: Relay
+) -> None:
+    starting_today(program, relay)
+    daemon.start()
+    wait_until(lambda: sum(relay.kinds()[k] for k in EXPECTED_FIRST_DAY) == sum(EXPECTED_FIRST_DAY.values()))
+    daemon.stop()
+    assert {k: relay.kinds()[k] for k in EXPECTED_FIRST_DAY} == EXPECTED_FIRST_DAY
+
+    secret = (program.root / "secret").read_bytes().strip()
+    for (mail_from, rcpt_tos, _), mail in zip(relay.received, relay.messages()):
+        assert mail["Auto-Submitted"] == "auto-generated"
+        assert mail["X-Auto-Response-Suppress"] == "All"
+        assert mail["Date"] is not None and mail["From"].addresses[0].addr_spec == PROGRAM_ADDRESS
+        reply_token = token_in(str(mail["Reply-To"]), PROGRAM_ADDRESS)
+        claims = verify(secret, reply_token or "", TODAY)
+        assert not hasattr(claims, "reason"), claims
+        assert claims.purpose is Purpose.REPLY
+        assert str(mail["Message-ID"]).startswith(f"<{reply_token}.")
+        bounce = verify(secret, token_in(mail_from, PROGRAM_ADDRESS) or "", TODAY)
+        assert getattr(bounce, "purpose", None) is Purpose.BOUNCE
+        assert set(rcpt_tos) == {a.addr_spec for a in mail["To"].addresses}
+
+    pairing = next(m for m in relay.messages() if m["X-Mentormail-Kind"] == "pairing" and "eve" in str(m["To"]))
+    text = pairing.get_body(("plain",)).get_content()
+    assert "ليلى حداد" in text and PROGRAM_ADDRESS in text
+
+
+def test_killed_and_restarted_mid_delivery_sends_nothing_twice_and_skips_nothing(
+    program: Program, daemon: Daemon
+) -> None:
+    slow = Relay(delay=0.4)
+    slow.controller.start()
+    try:
+        starting_today(program, slow)
+        daemon.start()
+        wait_until(lambda: len(slow.received) >= 2, interval=0.05)
+        daemon.stop(9)  # SIGKILL
+        delivered_before_kill = len(slow.received)
+        daemon.start()
+        wait_until(lambda: len({m["Message-ID"] for m in slow.messages()}) >= sum(EXPECTED_FIRST_DAY.values()))
+        clock.sleep(2)  # anything further would be a repeat
+        daemon.stop()
+    finally:
+        slow.controller.stop()
+    ids = Counter(str(m["Message-ID"]) for m in slow.messages())
+    assert delivered_before_kill < sum(EXPECTED_FIRST_DAY.values())
+    assert {k: slow.kinds()[k] for k in EXPECTED_FIRST_DAY} in (
+        EXPECTED_FIRST_DAY,
+        # The one message in flight at the kill may go twice (DESIGN.md section 4), never more.
+        *({**EXPECTED_FIRST_DAY, k: n + 1} for k, n in EXPECTED_FIRST_DAY.items()),
+    )
+    assert sum(n - 1 for n in ids.values()) <= 1
+
+
+def test_our_own_mail_coming_back_and_auto_replies_to_it_are_never_counted_or_answered(
+    program: Program, daemon: Daemon, relay: Relay
+) -> None:
+    starting_today(program, relay)
+    daemon.start()
+    wait_until(lambda: sum(relay.kinds()[k] for k in EXPECTED_FIRST_DAY) == sum(EXPECTED_FIRST_DAY.values()))
+    sent_before = len(relay.received)
+    ours = next(raw for _, _, raw in relay.received)
+    vacation = message(
+        "ben@example.net",
+        [PROGRAM_ADDRESS],
+        subject="Out of office",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": str(relay.messages()[0]["Message-ID"])},
+    )
+    with smtplib.SMTP("127.0.0.1", program.smtp_port, timeout=30) as smtp:
+        smtp.sendmail(PROGRAM_ADDRESS, [PROGRAM_ADDRESS], ours)  # a copy of our own mail, CC'd back
+        smtp.send_message(vacation, to_addrs=[PROGRAM_ADDRESS])
+    clock.sleep(3)  # more than a planner tick and a delivery run
+    daemon.stop()
+    log = daemon.log()
+    assert "loop via smtp" in log and "auto_reply via smtp" in log
+    assert all(a == b == 0 for a, b in program.contacts().values())
+    assert len(relay.received) == sent_before
