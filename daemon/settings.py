@@ -21,20 +21,26 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mentormail.parsers.headers import normalise
+from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, MAX_TOKEN_LENGTH
 
 Security = Literal["ssl", "starttls", "none"]
 Backend = Literal["maildir", "smtp", "memory"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+Audience = Literal["mentors", "mentees", "both"]
+QuestionKind = Literal["scale", "yesno", "choice", "text"]
 
-_SECTIONS = ("program", "store", "intake", "delivery", "people")
+# Top-level tables, and the one top-level key (templates_dir).
+_SECTIONS = ("program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "templates_dir")
 # Top-level tables that later features will define. They are accepted and ignored for now so that
 # a config written for them still loads; each feature validates its own table when it lands.
-_LATER_SECTIONS = ("topics", "surveys", "schedule", "templates_dir", "security", "letters")
+_LATER_SECTIONS = ("security", "letters")
 
 _PROGRAM_KEYS = ("name", "address", "starts_on", "months", "timezone", "secret_file")
 _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
@@ -43,9 +49,27 @@ _IMAP_INTAKE_KEYS = (
     "folder", "after_logging", "idle_seconds",
 )  # fmt: skip
 _RELAY_KEYS = ("host", "port", "security", "username", "password", "password_file")
+_SCHEDULE_KEYS = (
+    "send_time", "intro_within_days", "intro_reminders_max", "inactive_after_days", "checkin_day_of_month",
+    "liaison_summary_weekday", "liaison_summary_time", "digest_time", "survey_days_before_end",
+    "delivery_give_up_hours", "planner_interval_minutes",
+)  # fmt: skip
+_TOPIC_KEYS = ("title", "prompts", "resources")
+_RESOURCE_KEYS = ("title", "url")
+_SURVEY_KEYS = ("id", "title", "audience", "opens_days_before_end", "closes_days_after_end", "questions")
+_QUESTION_KEYS = ("id", "text", "kind", "labels")
+
+# Reply addresses are the program's local part, "+" and a token; RFC 5321 allows 64 characters.
+_MAX_PROGRAM_LOCAL = 64 - len("+") - MAX_TOKEN_LENGTH
+# The planner signs survey replies with the reference "survey-ID" (parsers/tokens.py).
+_MAX_SURVEY_ID = MAX_REFERENCE_LENGTH - len("survey-")
+_SCALE_LABELS = ("strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree")
 
 _REQUIRED: Any = object()  # default for keys that must be present
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOUR_MINUTE = re.compile(r"\d{2}:\d{2}")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_INDEX = re.compile(r"\[\d+\]")
 _TOML_POSITION = re.compile(r"(?P<what>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)")
 _TOML_AT_END = re.compile(r"(?P<what>.*) \(at end of document\)")
 _KIND_NAMES: dict[type, str] = {
@@ -138,6 +162,55 @@ class PeopleSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScheduleSettings:
+    """When the program's own mail goes out; times are local times in program.timezone."""
+
+    send_time: time = time(9, 0)  # participant mail
+    # intro_reminder when no mentor-to-mentee contact this many days after the start, and again
+    # after as many days, at most intro_reminders_max times.
+    intro_within_days: int = 7
+    intro_reminders_max: int = 2
+    # nudge when a pair has had no contact for this long; again at most every as many days.
+    inactive_after_days: int = 30
+    checkin_day_of_month: int = 15  # day within each month of a pair, counted from its start
+    liaison_summary_weekday: Weekday = "monday"
+    liaison_summary_time: time = time(9, 0)
+    digest_time: time = time(8, 0)
+    survey_days_before_end: int = 21  # a survey's opens_days_before_end when it gives none
+    # A mail still undeliverable after this long is given up and listed in the digest.
+    delivery_give_up_hours: int = 48
+    planner_interval_minutes: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicSettings:
+    """One month's discussion topic: [[topics]] N is sent in month N; months beyond the list get none."""
+
+    title: str
+    prompts: tuple[str, ...] = ()
+    resources: tuple[tuple[str, str], ...] = ()  # (title, url)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyQuestion:
+    id: str
+    text: str
+    kind: QuestionKind
+    # scale: the words for 1..5; choice: the choices (two or more); otherwise none.
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveySettings:
+    id: str
+    title: str
+    audience: Audience
+    opens_days_before_end: int = 21
+    closes_days_after_end: int = 14
+    questions: tuple[SurveyQuestion, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     path: Path  # the config file, absolute
     program: ProgramSettings
@@ -146,6 +219,10 @@ class Settings:
     intake_imap: ImapIntakeSettings
     delivery: DeliverySettings
     people: PeopleSettings
+    schedule: ScheduleSettings
+    topics: tuple[TopicSettings, ...]
+    surveys: tuple[SurveySettings, ...]
+    templates_dir: Path | None  # the program's own templates, replacing built-in ones of the same name
 
     def secret(self) -> bytes:
         """The program key (HMAC of reply tokens and Message-IDs), surrounding whitespace removed.
@@ -184,6 +261,7 @@ def load_settings(path: Path) -> Settings:
     intake_imap = _intake_imap(intake.table("imap", _IMAP_INTAKE_KEYS), base)
     delivery = _delivery(root.table("delivery", ("backend", "maildir", "smtp")), base)
     people = _people(root.table("people", ("coordinators", "liaison")))
+    schedule = _schedule(root.table("schedule", _SCHEDULE_KEYS))
     return Settings(
         path=path.absolute(),
         program=program,
@@ -192,6 +270,10 @@ def load_settings(path: Path) -> Settings:
         intake_imap=intake_imap,
         delivery=delivery,
         people=people,
+        schedule=schedule,
+        topics=tuple(_topic(table) for table in root.tables("topics", _TOPIC_KEYS)),
+        surveys=_surveys(root.tables("surveys", _SURVEY_KEYS), schedule),
+        templates_dir=_templates_dir(root, base),
     )
 
 
@@ -225,6 +307,13 @@ def _program(table: _Table, base: Path) -> ProgramSettings:
     # Reply addresses are made by adding +TOKEN to the program address; a second + would break them.
     if "+" in address:
         raise table.error("address", f"must not contain '+' (got {address!r})")
+    local = address.rsplit("@", 1)[0]
+    if len(local) > _MAX_PROGRAM_LOCAL:
+        raise table.error(
+            "address",
+            f"the part before @ must be at most {_MAX_PROGRAM_LOCAL} characters, so that reply addresses "
+            f"(+TOKEN) fit the limit of 64 (got {local!r}, {len(local)})",
+        )
     return ProgramSettings(
         name=name,
         address=address,
@@ -315,6 +404,104 @@ def _people(table: _Table) -> PeopleSettings:
     )
 
 
+def _schedule(table: _Table) -> ScheduleSettings:
+    defaults = ScheduleSettings()
+    return ScheduleSettings(
+        send_time=table.clock("send_time", defaults.send_time),
+        intro_within_days=table.integer("intro_within_days", defaults.intro_within_days, low=1),
+        intro_reminders_max=table.integer("intro_reminders_max", defaults.intro_reminders_max, low=0),
+        inactive_after_days=table.integer("inactive_after_days", defaults.inactive_after_days, low=1),
+        # 28: every month has that day, so the check-in never slips into the next month.
+        checkin_day_of_month=table.integer("checkin_day_of_month", defaults.checkin_day_of_month, low=1, high=28),
+        liaison_summary_weekday=cast(
+            Weekday, table.choice("liaison_summary_weekday", defaults.liaison_summary_weekday, get_args(Weekday))
+        ),
+        liaison_summary_time=table.clock("liaison_summary_time", defaults.liaison_summary_time),
+        digest_time=table.clock("digest_time", defaults.digest_time),
+        survey_days_before_end=table.integer("survey_days_before_end", defaults.survey_days_before_end, low=0),
+        delivery_give_up_hours=table.integer("delivery_give_up_hours", defaults.delivery_give_up_hours, low=1),
+        planner_interval_minutes=table.integer(
+            "planner_interval_minutes", defaults.planner_interval_minutes, low=1, high=60
+        ),
+    )
+
+
+def _topic(table: _Table) -> TopicSettings:
+    return TopicSettings(
+        title=table.line("title"),
+        prompts=table.lines("prompts"),
+        resources=tuple(
+            (resource.line("title"), resource.url("url")) for resource in table.tables("resources", _RESOURCE_KEYS)
+        ),
+    )
+
+
+def _surveys(tables: list[_Table], schedule: ScheduleSettings) -> tuple[SurveySettings, ...]:
+    surveys = tuple(_survey(table, schedule) for table in tables)
+    _check_unique_ids(tables, [survey.id for survey in surveys])
+    return surveys
+
+
+def _survey(table: _Table, schedule: ScheduleSettings) -> SurveySettings:
+    survey_id = table.identifier("id")
+    if len(survey_id) > _MAX_SURVEY_ID:
+        raise table.error(
+            "id", f"must be at most {_MAX_SURVEY_ID} characters: reply addresses carry it (got {survey_id!r})"
+        )
+    question_tables = table.tables("questions", _QUESTION_KEYS, _REQUIRED)
+    if not question_tables:
+        raise table.error("questions", "must have at least one [[surveys.questions]]")
+    questions = tuple(_question(question) for question in question_tables)
+    _check_unique_ids(question_tables, [question.id for question in questions])
+    return SurveySettings(
+        id=survey_id,
+        title=table.line("title"),
+        audience=cast(Audience, table.choice("audience", _REQUIRED, get_args(Audience))),
+        # The schedule sets when surveys open; a survey may open earlier or later than the rest.
+        opens_days_before_end=table.integer("opens_days_before_end", schedule.survey_days_before_end, low=0),
+        closes_days_after_end=table.integer(
+            "closes_days_after_end", _default(SurveySettings, "closes_days_after_end"), low=0
+        ),
+        questions=questions,
+    )
+
+
+def _question(table: _Table) -> SurveyQuestion:
+    question_id = table.identifier("id")
+    text = table.line("text")
+    kind = cast(QuestionKind, table.choice("kind", _REQUIRED, get_args(QuestionKind)))
+    given = "labels" in table.data
+    labels = table.lines("labels") if given or kind != "scale" else _SCALE_LABELS
+    if kind == "scale" and len(labels) != len(_SCALE_LABELS):
+        raise table.error("labels", f"a scale needs {len(_SCALE_LABELS)} labels, for 1 to 5 (got {len(labels)})")
+    if kind == "choice" and len(labels) < 2:
+        raise table.error("labels", f"a choice needs at least 2 choices (got {len(labels)})")
+    if kind in ("yesno", "text") and given:
+        raise table.error("labels", f"only for kind scale or choice (this question's kind is {kind})")
+    folded = [label.casefold() for label in labels]
+    if repeated := next((label for index, label in enumerate(labels) if folded[index] in folded[:index]), None):
+        raise table.error("labels", f"must all differ (got {repeated!r} twice)")
+    return SurveyQuestion(id=question_id, text=text, kind=kind, labels=labels)
+
+
+def _check_unique_ids(tables: list[_Table], ids: list[str]) -> None:
+    first: dict[str, str] = {}
+    for table, item_id in zip(tables, ids, strict=True):
+        if item_id in first:
+            raise table.error("id", f"{item_id!r} is also the id of {first[item_id]}")
+        first[item_id] = table.name
+
+
+def _templates_dir(root: _Table, base: Path) -> Path | None:
+    if "templates_dir" not in root.data:
+        return None
+    path = root.path("templates_dir", base)
+    if not path.is_dir():
+        problem = "is not a directory" if path.exists() else "does not exist"
+        raise root.error("templates_dir", f"{path} {problem}")
+    return path
+
+
 def _password(table: _Table, base: Path, *, in_use: bool) -> str:
     """`password`, or the contents of `password_file` without its trailing newline.
 
@@ -379,8 +566,49 @@ class _Table:
     def table(self, name: str, keys: Iterable[str]) -> _Table:
         return _Table(self.file, self.key(name), self.get(name, dict, {}), keys)
 
+    def tables(self, name: str, keys: Iterable[str], default: Any = ()) -> list[_Table]:
+        """An array of tables (`[[name]]`), each named with its index: `topics[2]`."""
+        values = self.get(name, object, default)
+        if not isinstance(values, (list, tuple)):
+            header = _INDEX.sub("", self.key(name))
+            raise self.error(name, f"must be written as [[{header}]] tables (got {_show(values)})")
+        found = []
+        for index, value in enumerate(values):
+            if not isinstance(value, dict):
+                raise self.error(f"{name}[{index}]", f"must be a table (got {_show(value)})")
+            found.append(_Table(self.file, self.key(f"{name}[{index}]"), value, keys))
+        return found
+
     def text(self, name: str, default: Any = _REQUIRED, *, secret: bool = False) -> str:
         return cast(str, self.get(name, str, default, secret=secret))
+
+    def line(self, name: str) -> str:
+        """A required string with something in it."""
+        return self._line(name, self.text(name))
+
+    def lines(self, name: str) -> tuple[str, ...]:
+        values = cast(list[Any], self.get(name, list, []))
+        return tuple(self._line(f"{name}[{index}]", value) for index, value in enumerate(values))
+
+    def _line(self, key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string (got {_show(value)})")
+        if not value.strip():
+            raise self.error(key, "must not be empty")
+        return value.strip()
+
+    def identifier(self, name: str) -> str:
+        value = self.text(name)
+        if not _ID.fullmatch(value):
+            raise self.error(name, f"must be lower-case letters, digits, '-' or '_' (got {value!r})")
+        return value
+
+    def url(self, name: str) -> str:
+        value = self.text(name)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or any(char.isspace() for char in value):
+            raise self.error(name, f"must be an http or https URL (got {value!r})")
+        return value
 
     def flag(self, name: str, default: bool) -> bool:
         return cast(bool, self.get(name, bool, default))
@@ -410,6 +638,18 @@ class _Table:
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
         raise self.error(name, f"must be a date like 2026-09-01 (got {_show(value)})")
+
+    def clock(self, name: str, default: time) -> time:
+        """A TOML local time (09:00:00), or an "HH:MM" string."""
+        value = self.get(name, object, default)
+        if isinstance(value, str) and _HOUR_MINUTE.fullmatch(value):
+            try:
+                return time.fromisoformat(value)
+            except ValueError as error:
+                raise self.error(name, f"{error} (got {value!r})") from None
+        if isinstance(value, time):
+            return value
+        raise self.error(name, f"must be a time like 09:00 (got {_show(value)})")
 
     def zone(self, name: str, default: str) -> str:
         value = self.text(name, default)

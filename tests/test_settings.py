@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 
-from mentormail.daemon.settings import ConfigError, Settings, load_settings
+from mentormail.daemon.settings import (
+    ConfigError,
+    ScheduleSettings,
+    Settings,
+    SurveyQuestion,
+    SurveySettings,
+    TopicSettings,
+    load_settings,
+)
 from mentormail.daemon.starter import create_starter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +37,25 @@ enabled = true
 host = "imap.example.org"
 username = "mentoring@example.org"
 """
+
+
+SURVEY = """
+[[surveys]]
+id = "end"
+title = "Feedback"
+audience = "both"
+[[surveys.questions]]
+id = "q1"
+text = "Worth it?"
+kind = "scale"
+"""
+
+SCALE = ("strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree")
+
+
+def question(question_id: str, body: str) -> str:
+    """One more [[surveys.questions]] for SURVEY; `body` gives its kind and labels."""
+    return f'[[surveys.questions]]\nid = "{question_id}"\ntext = "Which?"\n{body}\n'
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -69,6 +96,28 @@ def test_example_config_loads() -> None:
     assert not settings.intake_imap.enabled
     assert settings.people.coordinators == ("coordinator@example.org",)
     assert settings.people.liaison == "liaison@example.org"
+    assert settings.templates_dir is None
+
+
+def test_example_config_documents_the_schedule_defaults() -> None:
+    assert load_settings(EXAMPLE).schedule == ScheduleSettings()
+
+
+def test_example_config_has_nine_topics_and_a_feedback_survey() -> None:
+    settings = load_settings(EXAMPLE)
+
+    assert len(settings.topics) == settings.program.months == 9
+    assert settings.topics[0].title.startswith("Getting to know each other")
+    assert settings.topics[1].title == "Creating and attaining goals"
+    assert settings.topics[8].title == "Looking back and looking ahead"
+    assert all(3 <= len(topic.prompts) <= 4 and 1 <= len(topic.resources) <= 2 for topic in settings.topics)
+    assert ("American Library Association", "https://www.ala.org/") in settings.topics[2].resources
+    (survey,) = settings.surveys
+    assert (survey.id, survey.audience, survey.opens_days_before_end, survey.closes_days_after_end) == (
+        "end-of-round", "both", 21, 14,
+    )  # fmt: skip
+    assert {question.kind for question in survey.questions} == {"scale", "yesno", "choice", "text"}
+    assert survey.questions[0].labels == SCALE
 
 
 def test_defaults_fill_everything_but_the_required_keys(tmp_path: Path) -> None:
@@ -91,6 +140,87 @@ def test_defaults_fill_everything_but_the_required_keys(tmp_path: Path) -> None:
     assert (relay.host, relay.port, relay.security, relay.username) == ("localhost", 587, "starttls", "")
     assert settings.people.coordinators == ()
     assert settings.people.liaison is None
+    assert (settings.topics, settings.surveys, settings.templates_dir) == ((), (), None)
+
+
+def test_schedule_defaults(tmp_path: Path) -> None:
+    schedule = load_settings(write_config(tmp_path, PROGRAM)).schedule
+
+    assert schedule == ScheduleSettings(
+        send_time=time(9, 0),
+        intro_within_days=7,
+        intro_reminders_max=2,
+        inactive_after_days=30,
+        checkin_day_of_month=15,
+        liaison_summary_weekday="monday",
+        liaison_summary_time=time(9, 0),
+        digest_time=time(8, 0),
+        survey_days_before_end=21,
+        delivery_give_up_hours=48,
+        planner_interval_minutes=5,
+    )
+
+
+def test_schedule_times_may_be_toml_times_or_strings(tmp_path: Path) -> None:
+    text = PROGRAM + '[schedule]\nsend_time = 10:30:00\ndigest_time = "07:45"\nliaison_summary_weekday = "friday"\n'
+
+    schedule = load_settings(write_config(tmp_path, text)).schedule
+
+    assert (schedule.send_time, schedule.digest_time) == (time(10, 30), time(7, 45))
+    assert schedule.liaison_summary_weekday == "friday"
+
+
+def test_topics_with_inline_and_table_resources(tmp_path: Path) -> None:
+    text = PROGRAM + (
+        '[[topics]]\ntitle = " Goals "\nprompts = ["What next?"]\n'
+        'resources = [{ title = "ALA", url = "https://www.ala.org/" }]\n'
+        '[[topics]]\ntitle = "Resources"\n'
+        '[[topics.resources]]\ntitle = "IFLA"\nurl = "https://www.ifla.org/"\n'
+    )
+
+    topics = load_settings(write_config(tmp_path, text)).topics
+
+    assert topics == (
+        TopicSettings(title="Goals", prompts=("What next?",), resources=(("ALA", "https://www.ala.org/"),)),
+        TopicSettings(title="Resources", prompts=(), resources=(("IFLA", "https://www.ifla.org/"),)),
+    )
+
+
+def test_survey_defaults_come_from_the_schedule(tmp_path: Path) -> None:
+    text = PROGRAM + "[schedule]\nsurvey_days_before_end = 28\n" + SURVEY
+
+    (survey,) = load_settings(write_config(tmp_path, text)).surveys
+
+    assert survey == SurveySettings(
+        id="end",
+        title="Feedback",
+        audience="both",
+        opens_days_before_end=28,
+        closes_days_after_end=14,
+        questions=(SurveyQuestion(id="q1", text="Worth it?", kind="scale", labels=SCALE),),
+    )
+
+
+def test_survey_question_labels(tmp_path: Path) -> None:
+    labels = '["no", "a little", "some", "much", "very much"]'
+    text = PROGRAM + SURVEY + question("q2", f'kind = "scale"\nlabels = {labels}')
+    text += question("q3", 'kind = "choice"\nlabels = ["weekly", "monthly"]') + question("q4", 'kind = "yesno"')
+
+    questions = load_settings(write_config(tmp_path, text)).surveys[0].questions
+
+    assert [(q.id, q.kind, q.labels) for q in questions] == [
+        ("q1", "scale", SCALE),
+        ("q2", "scale", ("no", "a little", "some", "much", "very much")),
+        ("q3", "choice", ("weekly", "monthly")),
+        ("q4", "yesno", ()),
+    ]
+
+
+def test_templates_dir_is_resolved_against_the_config_directory(tmp_path: Path) -> None:
+    (tmp_path / "my-templates").mkdir()
+    text = 'templates_dir = "my-templates"\n' + PROGRAM
+
+    assert load_settings(write_config(tmp_path, text)).templates_dir == tmp_path / "my-templates"
 
 
 def test_addresses_are_normalised_and_dates_may_be_strings(tmp_path: Path) -> None:
@@ -107,7 +237,7 @@ def test_addresses_are_normalised_and_dates_may_be_strings(tmp_path: Path) -> No
 
 
 def test_tables_for_later_features_are_accepted(tmp_path: Path) -> None:
-    text = PROGRAM + '[topics]\n"1" = "Professional resources"\n[surveys]\nend = true\n'
+    text = PROGRAM + '[security]\ntrusted_server = "mx.example.org"\n[letters]\nsigner = "Ana"\n'
 
     assert load_settings(write_config(tmp_path, text)).program.name == "Test mentoring"
 
@@ -231,6 +361,160 @@ ERRORS = [
         "delivery.smtp.password: must be a string",  # the value is never echoed
         id="password-wrong-type-not-echoed",
     ),
+    pytest.param(
+        PROGRAM.replace('"mentoring@example.org"', '"new-librarian-mentoring@example.org"'),
+        "program.address: the part before @ must be at most 16 characters, so that reply addresses (+TOKEN) "
+        "fit the limit of 64 (got 'new-librarian-mentoring', 23)",
+        id="program-local-part-too-long",
+    ),
+    # [schedule]
+    pytest.param(
+        PROGRAM + '[schedule]\nsend_time = "9am"\n',
+        "schedule.send_time: must be a time like 09:00 (got '9am')",
+        id="bad-time",
+    ),
+    pytest.param(
+        PROGRAM + '[schedule]\ndigest_time = "24:00"\n',
+        "schedule.digest_time: hour must be in 0..23 (got '24:00')",
+        id="time-out-of-range",
+    ),
+    pytest.param(
+        PROGRAM + "[schedule]\nsend_time = 2026-09-01T09:00:00\n",
+        "schedule.send_time: must be a time like 09:00 (got 2026-09-01T09:00:00)",
+        id="datetime-for-time",
+    ),
+    pytest.param(
+        PROGRAM + '[schedule]\nliaison_summary_weekday = "Mon"\n',
+        "schedule.liaison_summary_weekday: must be one of monday, tuesday, wednesday, thursday, friday, "
+        "saturday, sunday (got 'Mon')",
+        id="bad-weekday",
+    ),
+    pytest.param(
+        PROGRAM + "[schedule]\ncheckin_day_of_month = 31\n",
+        "schedule.checkin_day_of_month: must be at most 28 (got 31)",
+        id="checkin-day-beyond-28",
+    ),
+    pytest.param(
+        PROGRAM + "[schedule]\ninactive_after_days = 0\n",
+        "schedule.inactive_after_days: must be at least 1 (got 0)",
+        id="zero-days",
+    ),
+    # [[topics]]
+    pytest.param(
+        PROGRAM + '[topics]\n"1" = "Professional resources"\n',
+        "topics: must be written as [[topics]] tables (got a table)",
+        id="topics-as-a-table",
+    ),
+    pytest.param(
+        'topics = ["Goals"]\n' + PROGRAM,
+        "topics[0]: must be a table (got 'Goals')",
+        id="topic-not-a-table",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "A"\n[[topics]]\ntitle = "B"\n[[topics]]\nprompts = ["C?"]\n',
+        "topics[2].title: missing (required)",
+        id="topic-without-title",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "  "\n',
+        "topics[0].title: must not be empty",
+        id="empty-title",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "Goals"\nprompts = ["Why?", 3]\n',
+        "topics[0].prompts[1]: must be a string (got 3)",
+        id="prompt-not-a-string",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "Goals"\nprompt = ["Why?"]\n',
+        "topics[0].prompt: unknown key (did you mean 'prompts'?)",
+        id="unknown-topic-key",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "Goals"\nresources = [{ title = "ALA", url = "www.ala.org" }]\n',
+        "topics[0].resources[0].url: must be an http or https URL (got 'www.ala.org')",
+        id="bad-resource-url",
+    ),
+    pytest.param(
+        PROGRAM + '[[topics]]\ntitle = "Goals"\nresources = [{ url = "https://www.ala.org/" }]\n',
+        "topics[0].resources[0].title: missing (required)",
+        id="resource-without-title",
+    ),
+    # [[surveys]]
+    pytest.param(
+        PROGRAM
+        + SURVEY
+        + question("q2", 'kind = "yesno"')
+        + question("q3", 'kind = "text"')
+        + question("q4", 'kind = "rating"'),
+        "surveys[0].questions[3].kind: must be one of scale, yesno, choice, text (got 'rating')",
+        id="bad-question-kind",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY.replace('audience = "both"', 'audience = "everyone"'),
+        "surveys[0].audience: must be one of mentors, mentees, both (got 'everyone')",
+        id="bad-audience",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY.replace('audience = "both"\n', ""),
+        "surveys[0].audience: missing (required)",
+        id="survey-without-audience",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY.replace('id = "end"', 'id = "End of round"'),
+        "surveys[0].id: must be lower-case letters, digits, '-' or '_' (got 'End of round')",
+        id="bad-survey-id",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY.replace('id = "end"', 'id = "end-of-round-feedback"'),
+        "surveys[0].id: must be at most 13 characters: reply addresses carry it (got 'end-of-round-feedback')",
+        id="survey-id-too-long",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + SURVEY,
+        "surveys[1].id: 'end' is also the id of surveys[0]",
+        id="duplicate-survey-id",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q1", 'kind = "yesno"'),
+        "surveys[0].questions[1].id: 'q1' is also the id of surveys[0].questions[0]",
+        id="duplicate-question-id",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY[: SURVEY.index("[[surveys.questions]]")],
+        "surveys[0].questions: missing (required)",
+        id="survey-without-questions",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY[: SURVEY.index("[[surveys.questions]]")] + "questions = []\n",
+        "surveys[0].questions: must have at least one [[surveys.questions]]",
+        id="survey-with-empty-questions",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q2", 'kind = "scale"\nlabels = ["low", "mid", "high"]'),
+        "surveys[0].questions[1].labels: a scale needs 5 labels, for 1 to 5 (got 3)",
+        id="scale-without-five-labels",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q2", 'kind = "choice"\nlabels = ["only"]'),
+        "surveys[0].questions[1].labels: a choice needs at least 2 choices (got 1)",
+        id="choice-with-one-label",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q2", 'kind = "choice"'),
+        "surveys[0].questions[1].labels: a choice needs at least 2 choices (got 0)",
+        id="choice-without-labels",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q2", 'kind = "choice"\nlabels = ["Weekly", "monthly", "weekly"]'),
+        "surveys[0].questions[1].labels: must all differ (got 'weekly' twice)",
+        id="repeated-label",
+    ),
+    pytest.param(
+        PROGRAM + SURVEY + question("q2", 'kind = "yesno"\nlabels = ["yes", "no"]'),
+        "surveys[0].questions[1].labels: only for kind scale or choice (this question's kind is yesno)",
+        id="labels-on-yesno",
+    ),
 ]
 
 
@@ -239,6 +523,19 @@ def test_config_error_names_file_key_and_problem(tmp_path: Path, text: str, prob
     path = write_config(tmp_path, text)
 
     assert config_error(path) == f"{path}: {problem}"
+
+
+def test_templates_dir_that_does_not_exist(tmp_path: Path) -> None:
+    path = write_config(tmp_path, 'templates_dir = "mine"\n' + PROGRAM)
+
+    assert config_error(path) == f"{path}: templates_dir: {tmp_path / 'mine'} does not exist"
+
+
+def test_templates_dir_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "mine").write_text("", encoding="utf-8")
+    path = write_config(tmp_path, 'templates_dir = "mine"\n' + PROGRAM)
+
+    assert config_error(path) == f"{path}: templates_dir: {tmp_path / 'mine'} is not a directory"
 
 
 def test_password_file_that_cannot_be_read(tmp_path: Path) -> None:
@@ -252,9 +549,7 @@ def test_password_file_that_cannot_be_read(tmp_path: Path) -> None:
 def test_toml_syntax_error_gives_the_line(tmp_path: Path) -> None:
     path = write_config(tmp_path, PROGRAM + "months 9\n")
 
-    assert config_error(path) == (
-        f"{path}: line 6: Expected '=' after a key in a key/value pair (column 8)"
-    )
+    assert config_error(path) == (f"{path}: line 6: Expected '=' after a key in a key/value pair (column 8)")
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
@@ -278,8 +573,7 @@ def test_missing_secret_file(tmp_path: Path) -> None:
         settings.secret()
 
     assert str(raised.value) == (
-        f"{path}: program.secret_file: cannot read {tmp_path / 'secret'} "
-        "(run `mentormail init` or create it)"
+        f"{path}: program.secret_file: cannot read {tmp_path / 'secret'} (run `mentormail init` or create it)"
     )
 
 
