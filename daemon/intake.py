@@ -23,6 +23,7 @@ from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
 from mentormail.daemon.roster import Participant, Roster
 from mentormail.daemon.router import MessageFacts, route
 from mentormail.daemon.logs import describe_exception
+from mentormail.parsers.tokens import Claims, Purpose, token_in, verify
 from mentormail.parsers.headers import HeaderFacts, names_program, parse_headers
 from mentormail.parsers.machine import (
     MachineKind,
@@ -119,7 +120,7 @@ class Intake:
             full = load_full() if load_full is not None else raw
             machine = classify_message(full, self.program_address)
             if machine is not None and machine.kind is MachineKind.BOUNCE:
-                bounced = bounced_addresses(full)
+                bounced = bounced_addresses(full) | self._verp_bounced(headers, source, roster, now)
         facts = MessageFacts(
             headers=headers,
             sender=sender,
@@ -149,6 +150,22 @@ class Intake:
         if self._roster is None or self._roster[0] != version:
             self._roster = (version, queries.load_roster(session))
         return self._roster[1]
+
+    def _verp_bounced(self, headers: HeaderFacts, source: Source, roster: Roster, now: datetime) -> frozenset[str]:
+        """The participant a bounce was for, named by the signed envelope sender of our mail.
+
+        A bounce comes back to `program+TOKEN@domain`; the token says whose mail bounced even
+        when the report itself names no address (or an alias).
+        """
+        found = set()
+        for address in (*source.envelope_recipients, *headers.delivered_to, *headers.to):
+            token = token_in(address, self.program_address)
+            claims = verify(self.secret, token, now.date()) if token else None
+            if isinstance(claims, Claims) and claims.purpose is Purpose.BOUNCE:
+                person = roster.by_id(claims.person)
+                if person is not None:
+                    found.add(person.email)
+        return frozenset(found)
 
     def message_hash(self, headers: HeaderFacts, raw: bytes) -> str:
         """A keyed hash of the Message-ID: the same message is recognised, its ID is not kept.

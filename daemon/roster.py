@@ -39,6 +39,9 @@ class Roster:
     by_address: dict[str, Participant] = field(default_factory=dict)  # every address and alias
     pairs_of: dict[int, tuple[RosterPair, ...]] = field(default_factory=dict)  # by person id
 
+    def by_id(self, person_id: int) -> Participant | None:
+        return next((p for p in self.by_address.values() if p.person_id == person_id), None)
+
     def participant(self, address: str | None) -> Participant | None:
         return self.by_address.get(address) if address else None
 

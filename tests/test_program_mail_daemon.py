@@ -164,3 +164,27 @@ def test_our_own_mail_coming_back_and_auto_replies_to_it_are_never_counted_or_an
     assert "loop via smtp" in log and "auto_reply via smtp" in log
     assert all(a == b == 0 for a, b in program.contacts().values())
     assert len(relay.received) == sent_before
+
+
+def test_a_bounce_to_the_signed_envelope_sender_names_the_participant(
+    program: Program, daemon: Daemon, relay: Relay
+) -> None:
+    starting_today(program, relay)
+    daemon.start()
+    wait_until(lambda: relay.kinds()["topic"] == 6)
+    to_eve = next(frm for frm, rcpt, _ in relay.received if rcpt == ["eve@example.com"])
+    # A terse bounce that names no address at all: only the VERP address says whose it was.
+    bounce = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: " + to_eve + "\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b-1@mx.example.com>\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
+    ).encode()
+    with smtplib.SMTP("127.0.0.1", program.smtp_port, timeout=30) as smtp:
+        smtp.sendmail("", [to_eve], bounce)
+    daemon.stop()
+    status = program.status()
+    assert "bouncing" in status["p3"]["flags"]
+    assert "bouncing" not in status["p1"]["flags"]
