@@ -1,0 +1,162 @@
+"""The outbox and its delivery: once per key, retries with backoff, give-up reported, and a
+forwarded question wiped once it has gone. A real SQLite store and a real SMTP relay (aiosmtpd)
+that fails on demand; only the clock is ours (virtual `now`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import PROGRAM_ADDRESS, Program, free_port, message
+from mentormail.daemon.backends import SmtpBackend
+from mentormail.daemon.delivery import Deliverer
+from mentormail.daemon.intake import Intake
+from mentormail.daemon.outcomes import Source, Transport
+from mentormail.daemon.scheduler import ProgramMail
+from mentormail.daemon.service import open_store
+from mentormail.daemon.settings import load_settings
+from mentormail.store import queries
+from mentormail.store.models import OutboxMessage, QuestionMessage
+from sqlmodel import select
+
+# The round of the test roster starts on 1 September 2026 (America/Chicago).
+FIRST_MORNING = datetime(2026, 9, 1, 15, tzinfo=timezone.utc)  # 10:00 in Chicago
+
+
+class FlakyRelay:
+    """Answers each message with the next reply from `replies`, then 250."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+        self.accepted: list[bytes] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        if self.replies:
+            return self.replies.pop(0)
+        self.accepted.append(envelope.original_content)
+        return "250 OK"
+
+
+@pytest.fixture
+def relay() -> FlakyRelay:
+    running = FlakyRelay([])
+    running.controller.start()
+    yield running
+    running.controller.stop()
+
+
+def program_mail(program: Program, relay: FlakyRelay) -> ProgramMail:
+    program.write_config(
+        delivery_options='backend = "smtp"',
+        extra=f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {relay.controller.port}\nsecurity = "none"\n',
+    )
+    settings = load_settings(program.config)
+    store = open_store(settings)
+    deliverer = Deliverer(store, SmtpBackend(settings.delivery.smtp, timeout=10), timedelta(hours=48))
+    return ProgramMail(store, settings, deliverer)
+
+
+def outbox(mail: ProgramMail) -> list[OutboxMessage]:
+    with mail.store.session() as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_key_is_enqueued_once_however_often_the_planner_runs(program: Program, relay: FlakyRelay) -> None:
+    mail = program_mail(program, relay)
+    first = mail.plan(FIRST_MORNING)
+    assert sorted(k.split(":")[0] for k in first).count("pairing") == 3
+    assert mail.plan(FIRST_MORNING) == [] and mail.plan(FIRST_MORNING + timedelta(minutes=5)) == []
+    assert len(outbox(mail)) == len(first)
+    mail.close()
+
+
+def test_a_temporary_failure_is_retried_with_growing_delays_then_delivered(program: Program, relay: FlakyRelay) -> None:
+    mail = program_mail(program, relay)
+    relay.replies[:] = ["451 4.3.0 try later"] * 3
+    keys = mail.plan(FIRST_MORNING)
+    now = FIRST_MORNING
+    report = mail.deliverer.deliver_due(now)
+    assert report.retrying == 3  # the first three messages met the 451s
+    retry_times = sorted({row.next_attempt_at for row in outbox(mail) if row.status == "pending"})
+    assert queries.as_utc(retry_times[0]) == now + timedelta(minutes=1)
+    for minutes in (1, 2, 4):
+        mail.deliverer.deliver_due(now + timedelta(minutes=minutes))
+    assert {row.status for row in outbox(mail)} == {"sent"}
+    assert len(relay.accepted) == len(keys)
+    assert all(row.raw is None for row in outbox(mail))  # nothing kept once it has gone
+    mail.close()
+
+
+def test_mail_that_cannot_be_delivered_is_given_up_and_listed_in_the_next_digest(
+    program: Program, relay: FlakyRelay
+) -> None:
+    mail = program_mail(program, relay)
+    relay.replies[:] = ["550 5.1.1 no such user"]
+    mail.plan(FIRST_MORNING)
+    report = mail.deliverer.deliver_due(FIRST_MORNING)
+    assert report.given_up == 1
+    failed = [row for row in outbox(mail) if row.status == "failed"]
+    assert len(failed) == 1 and failed[0].last_error.startswith("550")
+
+    next_morning = FIRST_MORNING + timedelta(days=1)  # after the 08:00 digest
+    added = mail.plan(next_morning)
+    assert "digest:2026-09-02" in added
+    mail.deliverer.deliver_due(next_morning)
+    digest = relay.accepted[-1].decode()
+    assert "X-Mentormail-Kind: digest" in digest and failed[0].recipients.split()[0] in digest
+    mail.close()
+
+
+def test_a_question_is_forwarded_in_the_digest_then_its_text_is_wiped(program: Program, relay: FlakyRelay) -> None:
+    mail = program_mail(program, relay)
+    settings = load_settings(program.config)
+    intake = Intake(mail.store, settings.program.address, settings.secret(), clock=lambda: FIRST_MORNING)
+    question = message(
+        "ben@example.net", [PROGRAM_ADDRESS], subject="How do I log a call?", body="QUESTIONTEXT-7f3a please help\n"
+    )
+    assert intake.ingest(question.as_bytes(), Source(Transport.SMTP)).kind.value == "question"
+
+    next_morning = FIRST_MORNING + timedelta(days=1)
+    assert "digest:2026-09-02" in mail.plan(next_morning)
+    mail.deliverer.deliver_due(next_morning)
+    digest = relay.accepted[-1]
+    assert b"QUESTIONTEXT-7f3a" in digest and b"message/rfc822" in digest
+    with mail.store.session() as session:
+        kept = session.exec(select(QuestionMessage)).one()
+    assert kept.raw is None and kept.forwarded_in is not None
+    mail.store.close()
+    database = Path(program.database).read_bytes() + _wal(program.database)
+    assert b"QUESTIONTEXT-7f3a" not in database
+    # Forwarded once: the next digest does not carry it again.
+    assert not [k for k in mail.plan(next_morning + timedelta(days=1)) if k.startswith("digest")]
+    mail.close()
+
+
+def _wal(database: Path) -> bytes:
+    wal = database.with_name(database.name + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
+
+
+def test_export_contacts_per_pair_and_month(program: Program) -> None:
+    ana_to_ben = message(
+        "ana@example.org", ["ben@example.net"], [PROGRAM_ADDRESS], date=datetime(2026, 9, 3, 15, tzinfo=timezone.utc)
+    )
+    ben_to_ana = message(
+        "ben@example.net", ["ana@example.org"], [PROGRAM_ADDRESS], date=datetime(2026, 10, 2, 15, tzinfo=timezone.utc)
+    )
+    for msg in (ana_to_ben, ben_to_ana):
+        program.cli("ingest", "-", stdin=msg.as_bytes())
+    csv_text = program.cli("export", "contacts").stdout
+    lines = csv_text.splitlines()
+    assert lines[0] == "pair_id,mentor,mentee,month,mentor_to_mentee,mentee_to_mentor,email,phone,meeting"
+    assert "p1,ana@example.org,ben@example.net,2026-09,1,0,1,0,0" in lines
+    assert "p1,ana@example.org,ben@example.net,2026-10,0,1,1,0,0" in lines
+    rows = json.loads(program.cli("export", "contacts", "--format", "json").stdout)["contacts"]
+    # A pair's start month is listed even without contact (p3), so silence shows as zeros.
+    assert {(r["pair_id"], r["month"]) for r in rows} >= {("p1", "2026-09"), ("p1", "2026-10"), ("p3", "2026-09")}
