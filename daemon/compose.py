@@ -26,6 +26,10 @@ from mentormail.daemon.render import Renderer
 from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
 from mentormail.store.models import OutboxMessage
 
+# Folding at 78 columns makes CPython split encoded words between two non-ASCII words and lose
+# the space between them ("Zoë Müller" arrives as "ZoëMüller"); RFC 5322 allows lines of 998.
+HEADER_POLICY = SMTP.clone(max_line_length=998)
+
 # How long a reply or a bounce to the program's mail is taken as genuine.
 REPLY_VALID_DAYS = 180
 BOUNCE_VALID_DAYS = 60
@@ -60,7 +64,7 @@ class Composer:
         # even for two mails with the same claims on one day.
         message_id = f"{reply_token}.{hashlib.sha256(mail.key.encode()).hexdigest()[:12]}@{self.sender.domain}"
 
-        message = EmailMessage(policy=SMTP)
+        message = EmailMessage(policy=HEADER_POLICY)
         message["From"] = Address(self.sender.name, addr_spec=self.sender.address)
         message["To"] = [_address(person) for person in mail.to]
         message["Subject"] = rendered.subject

@@ -112,6 +112,10 @@ def test_the_first_days_mail_arrives_with_the_headers_recipients_rely_on(
     pairing = next(m for m in relay.messages() if m["X-Mentormail-Kind"] == "pairing" and "eve" in str(m["To"]))
     text = pairing.get_body(("plain",)).get_content()
     assert "ليلى حداد" in text and PROGRAM_ADDRESS in text
+    # Names survive header encoding intact, spaces included.
+    assert "Dev Patel and ليلى حداد" in str(pairing["Subject"])
+    to_ana = next(m for m in relay.messages() if m["X-Mentormail-Kind"] == "pairing" and "cleo" in str(m["To"]))
+    assert {a.display_name for a in to_ana["To"].addresses} == {"Ana Álvarez", "Cléo Martin"}
 
 
 def test_killed_and_restarted_mid_delivery_sends_nothing_twice_and_skips_nothing(
