@@ -1,0 +1,69 @@
+"""Composing the program's mail: headers recipients rely on, and names that survive encoding."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+from mentormail.daemon.compose import Composer, Sender
+from mentormail.daemon.planner import DueMail, Person
+from mentormail.daemon.render import Renderer
+from mentormail.parsers.tokens import Claims, Purpose, token_in, verify
+
+SECRET = b"compose-test-secret"
+PROGRAM = "Example Library Association: new-librarian mentoring"
+SIOBHAN = Person(1, "Siobhán O'Connor", "siobhan.oconnor@example.org")
+ZOE = Person(2, "Zoë Müller", "zoe.muller@example.net")
+DUE = datetime(2026, 9, 1, 14, tzinfo=timezone.utc)
+
+
+def pairing() -> DueMail:
+    return DueMail(
+        key="pairing:pair-pair-01",
+        kind="pairing",
+        due_at=DUE,
+        to=(SIOBHAN, ZOE),
+        context={
+            "program": {"name": PROGRAM, "address": "mentoring@example.org", "coordinators": [], "liaison": None},
+            "recipient": {"name": SIOBHAN.name, "email": SIOBHAN.email, "role": "mentor"},
+            "mentor": {"name": SIOBHAN.name, "email": SIOBHAN.email},
+            "mentee": {"name": ZOE.name, "email": ZOE.email},
+            "pair_id": "pair-01",
+            "starts_on": date(2026, 9, 1),
+            "ends_on": date(2027, 6, 1),
+        },
+        pair_id="pair-01",
+        reference="pair-pair-01",
+    )
+
+
+def compose(mail: DueMail):  # type: ignore[no-untyped-def]
+    sender = Sender(PROGRAM, "mentoring@example.org", ZoneInfo("America/Chicago"), SECRET)
+    row = Composer(sender, Renderer()).compose(mail)
+    return row, message_from_bytes(row.raw, policy=policy.default)
+
+
+def test_non_ascii_names_keep_their_spaces_in_a_long_subject() -> None:
+    _, parsed = compose(pairing())
+    assert str(parsed["Subject"]).endswith("Siobhán O'Connor and Zoë Müller")
+    assert [a.display_name for a in parsed["To"].addresses] == ["Siobhán O'Connor", "Zoë Müller"]
+
+
+def test_every_mail_says_it_is_automatic_and_carries_signed_addresses() -> None:
+    row, parsed = compose(pairing())
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["X-Auto-Response-Suppress"] == "All"
+    assert parsed["X-Mentormail-Kind"] == "pairing"
+    assert parsed["Date"].datetime == DUE
+    reply = verify(SECRET, token_in(str(parsed["Reply-To"]), "mentoring@example.org") or "", date(2026, 9, 2))
+    assert isinstance(reply, Claims) and reply.purpose is Purpose.REPLY and reply.reference == "pair-pair-01"
+    assert row.message_id.startswith(token_in(str(parsed["Reply-To"]), "mentoring@example.org") or "-")
+    bounce = verify(SECRET, token_in(row.envelope_sender, "mentoring@example.org") or "", date(2026, 9, 2))
+    assert isinstance(bounce, Claims) and bounce.purpose is Purpose.BOUNCE
+    assert row.recipients.split() == [SIOBHAN.email, ZOE.email]
+    assert parsed.get_body(("html",)) is not None and parsed.get_body(("plain",)) is not None
+
+
+def test_the_same_due_mail_composes_to_the_same_message_id() -> None:
+    assert compose(pairing())[0].message_id == compose(pairing())[0].message_id

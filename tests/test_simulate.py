@@ -1,0 +1,85 @@
+"""`mentormail simulate`: a whole round in seconds, on a scratch copy, as a coordinator runs it."""
+
+from __future__ import annotations
+
+import mailbox
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import Program
+
+NINE_TOPICS = "".join(f'\n[[topics]]\ntitle = "Topic {n}"\nprompts = ["Prompt {n}"]\n' for n in range(1, 10))
+SURVEY = """
+[[surveys]]
+id = "feedback"
+title = "End-of-round feedback"
+audience = "both"
+[[surveys.questions]]
+id = "useful"
+text = "Was the program useful to you?"
+kind = "yesno"
+"""
+PARTICIPANTS = ("ana@example.org", "ben@example.net", "cleo@example.net", "dev@example.org", "eve@example.com")
+
+
+@pytest.fixture
+def round_program(program: Program) -> Program:
+    program.write_config(extra=NINE_TOPICS + SURVEY)
+    return program
+
+
+def simulate(program: Program, traffic: str) -> tuple[Counter[tuple[str, str]], str]:
+    outbox = program.root / f"simulated-{traffic}"
+    result = program.cli("simulate", "--until", "2027-06-10", "--traffic", traffic, "--outbox", str(outbox))
+    sent: Counter[tuple[str, str]] = Counter()
+    for message in mailbox.Maildir(outbox, create=False):
+        for recipient in message.get_all("Delivered-To", []):
+            sent[(message["X-Mentormail-Kind"], recipient)] += 1
+    return sent, result.stdout
+
+
+def kind_counts(sent: Counter[tuple[str, str]], kind: str) -> dict[str, int]:
+    return {recipient: n for (k, recipient), n in sent.items() if k == kind}
+
+
+def test_a_silent_round(round_program: Program) -> None:
+    sent, timeline = simulate(round_program, "none")
+    assert kind_counts(sent, "topic") == {**dict.fromkeys(PARTICIPANTS, 9), "ana@example.org": 18}
+    assert kind_counts(sent, "intro_reminder") == {"ana@example.org": 4, "dev@example.org": 2}
+    assert kind_counts(sent, "nudge") == {**dict.fromkeys(PARTICIPANTS, 9), "ana@example.org": 18}
+    assert kind_counts(sent, "survey") == {**dict.fromkeys(PARTICIPANTS, 1), "ana@example.org": 2}
+    # Every Monday from 7 September 2026 to a week after the round's end (1 June 2027).
+    assert kind_counts(sent, "liaison_summary") == {"liaison@example.org": 40}
+    assert "week of" in timeline and "2026-08-31" in timeline and "total" in timeline
+
+
+def test_steady_traffic_means_no_nudges_and_no_reminders(round_program: Program) -> None:
+    sent, _ = simulate(round_program, "steady")
+    assert kind_counts(sent, "nudge") == {} and kind_counts(sent, "intro_reminder") == {}
+    assert kind_counts(sent, "topic") == {**dict.fromkeys(PARTICIPANTS, 9), "ana@example.org": 18}
+    assert kind_counts(sent, "pairing") == {**dict.fromkeys(PARTICIPANTS, 1), "ana@example.org": 2}
+
+
+def test_quiet_pairs_are_the_only_ones_nudged(round_program: Program) -> None:
+    sent, _ = simulate(round_program, "quiet-pairs")
+    # Every other pair in roster order (p2: Ana and Cléo) falls silent after three weeks.
+    assert set(kind_counts(sent, "nudge")) == {"ana@example.org", "cleo@example.net"}
+
+
+def test_the_real_store_is_untouched(round_program: Program) -> None:
+    before = round_program.status()
+    simulate(round_program, "steady")
+    assert round_program.status() == before
+    with sqlite3.connect(round_program.database) as db:
+        assert db.execute("SELECT count(*) FROM outboxmessage").fetchone() == (0,)
+
+
+def test_a_date_before_the_round_is_a_one_line_error(round_program: Program, tmp_path: Path) -> None:
+    result = round_program.cli("simulate", "--until", "2026-01-01", "--outbox", str(tmp_path / "x"), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "mentormail: --until: 2026-01-01 is before the round starts (2026-09-01)"
+    ]
