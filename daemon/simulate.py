@@ -114,7 +114,10 @@ def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Pa
     months = settings.program.months
     contacts = sorted(_traffic(traffic, pairs, months, zone), key=lambda c: c[1])
     timeline = Timeline(outbox=outbox)
-    now, next_contact, last_noted = start, 0, 0
+    # Mail the real store had already sent is not part of the preview.
+    with store.session() as session:
+        already_sent = queries.last_outbox_id(session)
+    now, next_contact, last_noted = start, 0, already_sent
     state = None  # the planner's view of the store, re-read only after the store changed
     while now < end:
         while next_contact < len(contacts) and contacts[next_contact][1] <= now:

@@ -438,6 +438,10 @@ def record_question_text(
     )
 
 
+def last_outbox_id(session: Session) -> int:
+    return session.exec(select(func.max(OutboxMessage.id))).one() or 0
+
+
 def sent_after(session: Session, after_id: int) -> list[OutboxMessage]:
     return list(
         session.exec(
