@@ -37,10 +37,12 @@ Audience = Literal["mentors", "mentees", "both"]
 QuestionKind = Literal["scale", "yesno", "choice", "text"]
 
 # Top-level tables, and the one top-level key (templates_dir).
-_SECTIONS = ("program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "templates_dir")
-# Top-level tables that later features will define. They are accepted and ignored for now so that
-# a config written for them still loads; each feature validates its own table when it lands.
-_LATER_SECTIONS = ("security", "letters")
+_SECTIONS = (
+    "program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "security", "letters",
+    "templates_dir",
+)  # fmt: skip
+# Top-level tables that later features will define, accepted and ignored until then.
+_LATER_SECTIONS: tuple[str, ...] = ()
 
 _PROGRAM_KEYS = ("name", "address", "starts_on", "months", "timezone", "secret_file")
 _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
@@ -211,6 +213,21 @@ class SurveySettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SecuritySettings:
+    # The authserv-id of the receiving server whose Authentication-Results header is trusted;
+    # when set, a coordinator's command is obeyed only with DMARC or DKIM pass for their domain.
+    trusted_authserv_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterSettings:
+    # Send the letter at once, without a coordinator's approval, to a mentor whose pair completed
+    # the round.
+    auto_approve_completed: bool = False
+    signatory: str = "The mentoring coordinators"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     path: Path  # the config file, absolute
     program: ProgramSettings
@@ -223,6 +240,8 @@ class Settings:
     topics: tuple[TopicSettings, ...]
     surveys: tuple[SurveySettings, ...]
     templates_dir: Path | None  # the program's own templates, replacing built-in ones of the same name
+    security: SecuritySettings = SecuritySettings()
+    letters: LetterSettings = LetterSettings()
 
     def secret(self) -> bytes:
         """The program key (HMAC of reply tokens and Message-IDs), surrounding whitespace removed.
@@ -274,6 +293,20 @@ def load_settings(path: Path) -> Settings:
         topics=tuple(_topic(table) for table in root.tables("topics", _TOPIC_KEYS)),
         surveys=_surveys(root.tables("surveys", _SURVEY_KEYS), schedule),
         templates_dir=_templates_dir(root, base),
+        security=_security(root.table("security", ("trusted_authserv_id",))),
+        letters=_letters(root.table("letters", ("auto_approve_completed", "signatory"))),
+    )
+
+
+def _security(table: _Table) -> SecuritySettings:
+    return SecuritySettings(trusted_authserv_id=table.text("trusted_authserv_id", "").strip().lower() or None)
+
+
+def _letters(table: _Table) -> LetterSettings:
+    defaults = LetterSettings()
+    return LetterSettings(
+        auto_approve_completed=table.flag("auto_approve_completed", defaults.auto_approve_completed),
+        signatory=table.text("signatory", defaults.signatory),
     )
 
 

@@ -32,6 +32,9 @@ class Person(SQLModel, table=True):
     name: str = ""
     # Other addresses the person writes from, space separated, normalised.
     aliases: str = ""
+    # Coordinators and the liaison are people too (reply tokens name a person), but never a
+    # participant: they have no pair and their mail is never a contact.
+    staff: bool = False
 
 
 class Pair(SQLModel, table=True):
@@ -120,3 +123,50 @@ class QuestionMessage(SQLModel, table=True):
     received_at: datetime
     raw: bytes | None = None  # wiped once a delivered digest has forwarded it
     forwarded_in: int | None = Field(default=None, foreign_key="outboxmessage.id")
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One person's answers to one survey for one pair; a later reply updates it."""
+
+    __table_args__ = (UniqueConstraint("survey_id", "person_id", "pair_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str
+    person_id: int = Field(foreign_key="person.id")
+    pair_id: str = Field(foreign_key="pair.id")
+    answers: str  # JSON: question id -> answer (parsed values only, never the message)
+    updated_at: datetime
+
+
+class CheckinReply(SQLModel, table=True):
+    """A mentor's answer to a monthly check-in: a rating and whether to hear from the liaison."""
+
+    __table_args__ = (UniqueConstraint("pair_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: str = Field(foreign_key="pair.id")
+    month: int
+    rating: int | None = None
+    wants_contact: bool | None = None
+    received_at: datetime
+
+
+class LetterRequest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    pair_id: str = Field(foreign_key="pair.id")
+    requested_at: datetime
+    status: str = "requested"  # requested | approved | declined
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    reason: str = ""
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every coordinator command obeyed: who, when, what, and what came of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    coordinator: str
+    command: str
+    result: str

@@ -236,10 +236,19 @@ def test_addresses_are_normalised_and_dates_may_be_strings(tmp_path: Path) -> No
     assert settings.people.liaison == "liaison@example.org"
 
 
-def test_tables_for_later_features_are_accepted(tmp_path: Path) -> None:
-    text = PROGRAM + '[security]\ntrusted_server = "mx.example.org"\n[letters]\nsigner = "Ana"\n'
+def test_security_and_letters_are_read(tmp_path: Path) -> None:
+    text = PROGRAM + '[security]\ntrusted_authserv_id = "MX.Example.org"\n[letters]\nauto_approve_completed = true\n'
 
-    assert load_settings(write_config(tmp_path, text)).program.name == "Test mentoring"
+    settings = load_settings(write_config(tmp_path, text))
+    assert settings.security.trusted_authserv_id == "mx.example.org"
+    assert settings.letters.auto_approve_completed is True
+
+
+def test_a_misspelt_security_key_is_an_error(tmp_path: Path) -> None:
+    text = PROGRAM + '[security]\ntrusted_server = "mx.example.org"\n'
+
+    with pytest.raises(ConfigError, match=r"security\.trusted_server: unknown key"):
+        load_settings(write_config(tmp_path, text))
 
 
 def test_after_logging_move_names_a_folder(tmp_path: Path) -> None:
