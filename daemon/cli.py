@@ -19,10 +19,9 @@ from pathlib import Path
 
 from mentormail.daemon import logs
 from mentormail.daemon.files import UnreadableInput, iter_messages
-from mentormail.daemon.intake import Intake
 from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outcomes import Source, Transport
-from mentormail.daemon.service import open_store, run
+from mentormail.daemon.service import build_intake, open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
 from mentormail.daemon.simulate import TRAFFIC_KINDS, SimulationError, simulate
 from mentormail.daemon.export import as_csv, as_json, contact_rows
@@ -185,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = _open_store(settings)
-    intake = Intake(store, settings.program.address, settings.secret())
+    intake = build_intake(settings, store)
     kinds: Counter[str] = Counter()
     for argument in args.paths:  # every path is checked first: exit 1 means nothing was done
         if argument != "-" and not Path(argument).exists():
@@ -216,9 +215,7 @@ def _explain(args: argparse.Namespace) -> int:
         raise UserError(f"{args.path}: explain takes one message, this holds {len(messages)}")
     store = _open_store(settings)
     try:
-        outcome = Intake(store, settings.program.address, settings.secret()).explain(
-            messages[0][1], Source(Transport.FILE)
-        )
+        outcome = build_intake(settings, store).explain(messages[0][1], Source(Transport.FILE))
     finally:
         store.close()
     if args.json:

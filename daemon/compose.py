@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from mentormail.daemon.planner import DueMail, Person
 from mentormail.daemon.render import Renderer
+from mentormail.daemon.settings import Settings
 from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
 from mentormail.store.models import OutboxMessage
 
@@ -33,6 +34,13 @@ HEADER_POLICY = SMTP.clone(max_line_length=998)
 # How long a reply or a bounce to the program's mail is taken as genuine.
 REPLY_VALID_DAYS = 180
 BOUNCE_VALID_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,16 @@ class Composer:
         self.sender = sender
         self.renderer = renderer
 
-    def compose(self, mail: DueMail, forwarded: Sequence[bytes] = ()) -> OutboxMessage:
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Composer:
+        program = settings.program
+        return cls(
+            Sender(program.name, program.address, program.zone, settings.secret()), Renderer(settings.templates_dir)
+        )
+
+    def compose(
+        self, mail: DueMail, forwarded: Sequence[bytes] = (), attachments: Sequence[Attachment] = ()
+    ) -> OutboxMessage:
         rendered = self.renderer.render(mail.kind, mail.context)
         sent_on = mail.due_at.astimezone(self.sender.zone).date()
         reply_token = self._token(Purpose.REPLY, mail.reply_person, mail.reference, sent_on, REPLY_VALID_DAYS)
@@ -79,6 +96,9 @@ class Composer:
             message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
         for raw in forwarded:  # each question as it was written, for a coordinator to answer
             message.add_attachment(BytesParser(policy=default).parsebytes(raw))
+        for attachment in attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
 
         return OutboxMessage(
             key=mail.key,

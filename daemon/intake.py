@@ -1,11 +1,14 @@
 """The one entry for every message: `Intake.ingest(raw, source) -> Outcome`.
 
 SMTP, IMAP and `mentormail ingest` all come here. Intake gathers the facts, asks the router for
-the outcome and records it, in one transaction (with the IMAP checkpoint when there is one).
+the outcome, records it and applies what a reply asks for (`replies.ReplyEffects`), in one
+transaction (with the IMAP checkpoint when there is one).
 
-Confidentiality: for mail from a participant, only the header block is parsed. The rest of a
-message (its body) is looked at only when the sender is not a participant, to find the address
-a bounce is about; over IMAP it is not even fetched until then (`load_full`).
+Confidentiality: a body is read in two cases only, and never for mail between partners.
+Mail neither from nor to a participant (`_may_read_body`): to find the address a bounce is
+about. Mail from a participant or coordinator addressed to the program itself, with no partner
+among the recipients (`_written_to_program`): to read the reply. Over IMAP a body is not even
+fetched otherwise (`load_full`).
 """
 
 from __future__ import annotations
@@ -15,15 +18,20 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
 from mentormail.daemon.roster import Participant, Roster
-from mentormail.daemon.router import MessageFacts, route
+from mentormail.daemon.router import MessageFacts, RepliedTo, ReplyToken, route
 from mentormail.daemon.logs import describe_exception
-from mentormail.parsers.tokens import Claims, Purpose, token_in, verify
+from mentormail.parsers.authresults import passes_for_domain
+from mentormail.parsers.reply import body_text, strip_quotes
+from mentormail.parsers.tokens import Claims, Purpose, Rejected, token_in, verify
 from mentormail.parsers.headers import HeaderFacts, names_program, parse_headers
 from mentormail.parsers.machine import (
     MachineKind,
@@ -35,6 +43,9 @@ from mentormail.parsers.machine import (
 from mentormail.store import queries
 from mentormail.store.db import Store
 
+if TYPE_CHECKING:  # replies.py composes mail; intake only hands it the decision
+    from mentormail.daemon.replies import ReplyEffects
+
 log = logging.getLogger("mentormail.intake")
 
 # A Date header this far ahead of the clock is a wrong clock, not the time the mail was sent.
@@ -42,13 +53,28 @@ _FUTURE_TOLERANCE = timedelta(hours=26)
 
 
 @dataclass(frozen=True)
-class _Decision:
+class IntakePolicy:
+    """What intake needs of the config beyond the program address and the secret."""
+
+    coordinators: frozenset[str] = frozenset()
+    trusted_authserv_id: str | None = None
+    zone: ZoneInfo = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Decision:
     outcome: Outcome
     message_hash: str
     occurred_at: datetime  # aware, UTC
     roster: Roster
-    sender_id: int = 0
-    addressed_to_program: bool = False
+    now: datetime
+    facts: MessageFacts | None = None  # None when the headers could not be parsed
+    body: str | None = None  # a reply's whole text, quotes included (survey answers typed under them)
+    full: bytes | None = None  # the whole message, when it was read (a question to forward)
+
+    @property
+    def sender_id(self) -> int:
+        return self.facts.sender.person_id if self.facts and self.facts.sender else 0
 
 
 def utc_now() -> datetime:
@@ -57,12 +83,21 @@ def utc_now() -> datetime:
 
 class Intake:
     def __init__(
-        self, store: Store, program_address: str, secret: bytes, clock: Callable[[], datetime] = utc_now
+        self,
+        store: Store,
+        program_address: str,
+        secret: bytes,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        policy: IntakePolicy = IntakePolicy(),
+        effects: ReplyEffects | None = None,
     ) -> None:
         self.store = store
         self.program_address = program_address
         self.secret = secret
         self.clock = clock
+        self.policy = policy
+        self.effects = effects  # None: replies are recorded but nothing is done or answered
         self._roster: tuple[int, Roster] | None = None  # (roster_version, roster)
 
     def ingest(self, raw: bytes, source: Source, *, load_full: Callable[[], bytes] | None = None) -> Outcome:
@@ -79,12 +114,14 @@ class Intake:
                 roster=decision.roster,
             )
             if _keeps_text(decision):
-                # A question written to the program (named in To/Cc, so meant for it): kept until
-                # the coordinators' digest forwards it, then wiped.
-                full = load_full() if load_full is not None else raw
+                # A question written to the program: kept until the coordinators' digest
+                # forwards it, then wiped.
+                full = decision.full or (load_full() if load_full is not None else raw)
                 queries.record_question_text(
                     session, decision.message_hash, decision.sender_id, decision.occurred_at, full
                 )
+            if self.effects is not None:
+                self.effects.apply(session, decision)
             if source.checkpoint is not None:
                 queries.save_checkpoint(session, source.checkpoint)
         outcome = decision.outcome
@@ -100,7 +137,7 @@ class Intake:
             session.rollback()
         return decision.outcome
 
-    def _decide(self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None) -> _Decision:
+    def _decide(self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None) -> Decision:
         now = self.clock()
         roster = self._current_roster(session)
         try:
@@ -108,12 +145,16 @@ class Intake:
         except Exception as exc:  # the parsers are built not to raise; if one does, the message is unreadable
             log.warning("header parser failed: %s", describe_exception(exc))
             unreadable = Outcome(OutcomeKind.MALFORMED, "the header block could not be parsed")
-            return _Decision(unreadable, self._hash_bytes(raw), now, roster)
+            return Decision(unreadable, self._hash_bytes(raw), now, roster, now)
         message_hash = self.message_hash(headers, raw)
         seen = queries.seen_before(session, message_hash)
         sender = roster.participant(headers.from_address)
+        coordinator = roster.staff_member(headers.from_address)
+        if headers.from_address not in self.policy.coordinators:
+            coordinator = None
         machine = classify_headers(headers, self.program_address)
         bounced: frozenset[str] = frozenset()
+        full: bytes | None = None
         if _may_read_body(headers, sender, machine, roster):
             # Reading past the headers is needed to recognise bounces that only their body gives
             # away (some look like auto-replies from their headers alone).
@@ -121,6 +162,14 @@ class Intake:
             machine = classify_message(full, self.program_address)
             if machine is not None and machine.kind is MachineKind.BOUNCE:
                 bounced = bounced_addresses(full) | self._verp_bounced(headers, source, roster, now)
+        today = now.astimezone(self.policy.zone).date()
+        body = text = None
+        token = None
+        if _written_to_program(headers, sender or coordinator, machine, roster, self.program_address):
+            full = full or (load_full() if load_full is not None else raw)
+            body = body_text(full)
+            text = strip_quotes(body)
+            token = self._reply_token(session, headers, source, today)
         facts = MessageFacts(
             headers=headers,
             sender=sender,
@@ -130,15 +179,44 @@ class Intake:
             envelope_recipients=source.envelope_recipients,
             seen_pairs=seen.pairs,
             seen_outcomes=seen.outcomes,
+            coordinator=coordinator,
+            token=token,
+            authenticated=self._authenticated(headers),
+            text=text,
+            today=today,
         )
-        return _Decision(
-            route(facts, roster),
-            message_hash,
-            _occurred_at(headers, now),
-            roster,
-            sender_id=sender.person_id if sender else 0,
-            addressed_to_program=names_program(headers, self.program_address),
-        )
+        return Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster, now, facts, body, full)
+
+    def _reply_token(self, session: Session, headers: HeaderFacts, source: Source, today: date) -> ReplyToken | None:
+        """The signed token a reply carries: in a `program+TOKEN` address, else in the Message-ID
+        of our mail it answers (In-Reply-To, then References, newest first)."""
+        addresses = (*source.envelope_recipients, *headers.delivered_to, *headers.recipients)
+        token = next((t for a in addresses if (t := token_in(a, self.program_address))), None)
+        if token is None:
+            local, _, domain = self.program_address.partition("@")
+            for message_id in (headers.in_reply_to, *reversed(headers.references)):
+                if message_id and message_id.lower().endswith("@" + domain):
+                    candidate = message_id.split(".", 1)[0]
+                    if token_in(f"{local}+{candidate}@{domain}", self.program_address):
+                        token = candidate.lower()
+                        break
+        if token is None:
+            return None
+        claims = verify(self.secret, token, today)
+        if isinstance(claims, Rejected):
+            return ReplyToken(None, claims.reason)
+        if claims.purpose is not Purpose.REPLY:
+            return ReplyToken(None, "a bounce address used as a reply address")
+        replied = queries.outbox_mail_for_token(session, token)
+        return ReplyToken(claims, None, RepliedTo(*replied) if replied else None)
+
+    def _authenticated(self, headers: HeaderFacts) -> bool:
+        """DMARC or DKIM pass from the trusted server, where one is configured."""
+        trusted = self.policy.trusted_authserv_id
+        if trusted is None:
+            return True
+        domain = (headers.from_address or "").rpartition("@")[2]
+        return passes_for_domain(headers.authentication_results, trusted, domain)
 
     def _current_roster(self, session: Session) -> Roster:
         """The cached roster, reloaded when its version in the store has moved on.
@@ -185,8 +263,24 @@ class Intake:
         return hmac.new(self.secret, b"raw:" + raw, hashlib.sha256).hexdigest()
 
 
-def _keeps_text(decision: _Decision) -> bool:
-    return decision.outcome.kind is OutcomeKind.QUESTION and decision.addressed_to_program
+def _keeps_text(decision: Decision) -> bool:
+    facts = decision.facts
+    return (
+        decision.outcome.kind is OutcomeKind.QUESTION
+        and facts is not None
+        and names_program(facts.headers, facts.program_address)
+    )
+
+
+def _written_to_program(
+    headers: HeaderFacts, writer: Participant | None, machine: MachineVerdict | None, roster: Roster, program: str
+) -> bool:
+    """Mail a person wrote to the program itself, which may be read (DESIGN.md section 3):
+    from a participant or coordinator, not machine mail, the program named in To/Cc, and no
+    participant of the writer's pairs among the recipients."""
+    if writer is None or machine is not None or not names_program(headers, program):
+        return False
+    return not roster.pairs_with(writer, headers.recipients)
 
 
 def _may_read_body(

@@ -9,15 +9,16 @@ the same function in virtual time.
 All times are in the program's time zone: "09:00 on the 1st" is 09:00 local on either side of a
 daylight-saving change.
 
-Catching up after downtime: a one-off mail (pairing, reminders, survey, round end) is sent late
-rather than never; of a recurring one (topic, check-in, nudge, summary, digest) only the latest
+Catching up after downtime: a one-off mail (pairing, reminders, survey, survey reminder, survey
+results, round end) is sent late rather than never; of a recurring one (topic, check-in, nudge, summary, digest) only the latest
 occurrence is sent, so a week offline does not end in a burst of stale mail.
 """
 
 from __future__ import annotations
 
 import calendar as calendar_module
-from collections.abc import Callable, Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ from mentormail.daemon.settings import ScheduleSettings, Settings, SurveySetting
 
 ONE_SIDED_WINDOW_DAYS = 60
 LONG_INACTIVE_DAYS = 45
+LOW_RATING = 2  # a check-in rating at or below this is listed in the liaison summary
+CONTACT_REQUEST_DAYS = 45  # how long a check-in's request to hear from the liaison is listed
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -68,7 +71,9 @@ class Calendar:
 
 @dataclass(frozen=True)
 class Person:
-    person_id: int  # 0 for an address that is not a participant (coordinators, the liaison)
+    # Staff (coordinators, the liaison) are people too, with ids of their own; 0 only for an
+    # address the store does not know (a reply to such mail may come from any recipient).
+    person_id: int
     name: str
     email: str
 
@@ -121,6 +126,45 @@ class UnknownSender:
 
 
 @dataclass(frozen=True)
+class SurveyAnswerRow:
+    """One person's latest answers to one survey (parsed values only, never their message)."""
+
+    survey_id: str
+    person_id: int
+    # question id -> scale 1..5 (int) | yesno (bool) | choice (the label) | text (str)
+    answers: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class CheckinRow:
+    """A mentor's reply to a monthly check-in."""
+
+    pair_id: str
+    month: int
+    rating: int | None  # 1..5
+    wants_contact: bool | None  # asks the liaison to get in touch
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    """A mentor's request for a letter of recognition that no coordinator has decided yet."""
+
+    request_id: int
+    person: Person
+    pair_id: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class SpoofAttempt:
+    """Mail that tried to act with a forged or misused reply address (the outcome `spoofed`)."""
+
+    email: str  # the sender it claimed
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PlannerState:
     pairs: tuple[PairState, ...]
     sent_keys: frozenset[str]  # every key already in the outbox
@@ -129,6 +173,20 @@ class PlannerState:
     failures: tuple[DeliveryFailure, ...] = ()
     unknown_senders: tuple[UnknownSender, ...] = ()
     last_digest_at: datetime | None = None  # due time of the latest digest in the outbox
+    staff: tuple[Person, ...] = ()  # coordinators and the liaison, as the store knows them
+    survey_answers: tuple[SurveyAnswerRow, ...] = ()  # one per survey and person
+    checkins: tuple[CheckinRow, ...] = ()
+    letter_requests: tuple[LetterRow, ...] = ()  # pending: status "requested"
+    spoofed: tuple[SpoofAttempt, ...] = ()
+
+    def answered(self) -> frozenset[tuple[str, int]]:
+        """(survey id, person id) of everyone who has answered a survey."""
+        return frozenset((row.survey_id, row.person_id) for row in self.survey_answers)
+
+    def staff_person(self, email: str) -> Person:
+        """The coordinator or liaison with this address; id 0 if the store does not know them."""
+        folded = email.casefold()
+        return next((p for p in self.staff if p.email.casefold() == folded), Person(0, "", email))
 
 
 # --- what the planner gives back -----------------------------------------------------------
@@ -354,42 +412,255 @@ def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Ite
         )
 
 
+# --- feedback surveys: one per person, opened and closed by the end of their latest pair --------
+
+AUDIENCE_ROLES = {"mentors": ("mentor",), "mentees": ("mentee",), "both": ("mentor", "mentee")}
+REMINDER_DAYS_BEFORE_CLOSING = 7
+RESULT_BAR_WIDTH = 30  # characters of the longest bar in the text chart
+
+
+@dataclass(frozen=True)
+class SurveyInvite:
+    """One person invited to one survey, timed by the end of their latest pair in its audience."""
+
+    survey: SurveySettings
+    person: Person
+    role: str  # mentor | mentee
+    pair: PairState  # their latest pair: its end times the survey, and a reply is about it
+    pair_ids: tuple[str, ...]  # every pair of theirs in the audience
+    opens: datetime
+    closes_on: date  # the last day the mail names ("please reply by ...")
+    closes: datetime  # when the survey stops being sent and reminded of
+
+    @property
+    def key(self) -> str:
+        return f"survey:{self.survey.id}:person-{self.person.person_id}"
+
+
+def survey_invites(calendar: Calendar, state: PlannerState, survey: SurveySettings) -> list[SurveyInvite]:
+    """Everyone in the survey's audience by their role in an active or ended pair (paused pairs
+    are left out), each once, timed by the pair of theirs whose round ends last."""
+    roles = AUDIENCE_ROLES[survey.audience]
+    latest_pair: dict[int, tuple[date, int, str, PairState, Person]] = {}
+    pair_ids: dict[int, list[str]] = {}
+    for index, pair in enumerate(state.pairs):
+        if pair.status not in ("active", "ended"):
+            continue
+        ends_on = round_ends_on(calendar, pair)
+        for role, person in _members(pair):
+            if role not in roles:
+                continue
+            pair_ids.setdefault(person.person_id, []).append(pair.pair_id)
+            current = latest_pair.get(person.person_id)
+            if current is None or (ends_on, index) > current[:2]:
+                latest_pair[person.person_id] = (ends_on, index, role, pair, person)
+    invites = []
+    for ends_on, _, role, pair, person in latest_pair.values():
+        closes_on = ends_on + timedelta(days=survey.closes_days_after_end)
+        invites.append(
+            SurveyInvite(
+                survey=survey,
+                person=person,
+                role=role,
+                pair=pair,
+                pair_ids=tuple(pair_ids[person.person_id]),
+                opens=calendar.at(ends_on - timedelta(days=survey.opens_days_before_end), calendar.schedule.send_time),
+                closes_on=closes_on,
+                closes=calendar.at(closes_on, time(0)),
+            )
+        )
+    return invites
+
+
+def _survey_sent(state: PlannerState, invite: SurveyInvite) -> bool:
+    """The survey mail is in the outbox, under today's key or one per pair (as it once was keyed)."""
+    if invite.key in state.sent_keys:
+        return True
+    return any(f"survey:{invite.survey.id}:pair-{pid}:{invite.role}" in state.sent_keys for pid in invite.pair_ids)
+
+
+def _survey_context(calendar: Calendar, invite: SurveyInvite) -> dict[str, object]:
+    return _context(
+        calendar,
+        invite.person,
+        invite.role,
+        survey={
+            "title": invite.survey.title,
+            "questions": [
+                {"number": n, "text": q.text, "kind": q.kind, "labels": list(q.labels)}
+                for n, q in enumerate(invite.survey.questions, start=1)
+            ],
+        },
+        closes_on=invite.closes_on,
+        pair_id=invite.pair.pair_id,
+    )
+
+
 def plan_surveys(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    answered = state.answered()
     for survey in calendar.surveys:
-        audience = {"mentors": ("mentor",), "mentees": ("mentee",), "both": ("mentor", "mentee")}[survey.audience]
-        for pair in state.pairs:
-            if pair.status == "paused":
+        for invite in survey_invites(calendar, state, survey):
+            if not invite.opens <= now < invite.closes or _survey_sent(state, invite):
                 continue
-            ends_on = round_ends_on(calendar, pair)
-            opens = calendar.at(ends_on - timedelta(days=survey.opens_days_before_end), calendar.schedule.send_time)
-            closes = ends_on + timedelta(days=survey.closes_days_after_end)
-            if not opens <= now < calendar.at(closes, time(0)):
+            if (survey.id, invite.person.person_id) in answered:
                 continue
-            for role, person in _members(pair):
-                if role not in audience:
-                    continue
-                yield DueMail(
-                    key=f"survey:{survey.id}:pair-{pair.pair_id}:{role}",
-                    kind="survey",
-                    due_at=opens,
-                    to=(person,),
-                    context=_context(
-                        calendar,
-                        person,
-                        role,
-                        survey={
-                            "title": survey.title,
-                            "questions": [
-                                {"number": n, "text": q.text, "kind": q.kind, "labels": list(q.labels)}
-                                for n, q in enumerate(survey.questions, start=1)
-                            ],
-                        },
-                        closes_on=closes,
-                    ),
-                    pair_id=pair.pair_id,
-                    reply_person=person.person_id,
-                    reference=f"survey-{survey.id}",
-                )
+            yield DueMail(
+                key=invite.key,
+                kind="survey",
+                due_at=invite.opens,
+                to=(invite.person,),
+                context=_survey_context(calendar, invite),
+                pair_id=invite.pair.pair_id,
+                reply_person=invite.person.person_id,
+                reference=f"survey-{survey.id}",
+            )
+
+
+def reminder_at(calendar: Calendar, invite: SurveyInvite) -> datetime:
+    """A week before closing, or halfway through a survey open for less than two weeks."""
+    opens_on = calendar.local_date(invite.opens)
+    halfway = opens_on + timedelta(days=(invite.closes_on - opens_on).days // 2)
+    week_before = invite.closes_on - timedelta(days=REMINDER_DAYS_BEFORE_CLOSING)
+    return calendar.at(max(week_before, halfway), calendar.schedule.send_time)
+
+
+def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    answered = state.answered()
+    for survey in calendar.surveys:
+        for invite in survey_invites(calendar, state, survey):
+            due = reminder_at(calendar, invite)
+            if not due <= now < invite.closes or (survey.id, invite.person.person_id) in answered:
+                continue
+            if not _survey_sent(state, invite):
+                continue  # never a reminder of a survey that was not sent (it is going out now, late)
+            yield DueMail(
+                key=f"survey_reminder:{survey.id}:person-{invite.person.person_id}",
+                kind="survey_reminder",
+                due_at=due,
+                to=(invite.person,),
+                context=_survey_context(calendar, invite),
+                pair_id=invite.pair.pair_id,
+                reply_person=invite.person.person_id,
+                reference=f"survey-{survey.id}",
+            )
+
+
+def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    """At a survey's last closing (across everyone invited), the results, once, to each member of
+    the committee: a mail each, so that each has a reply address of their own."""
+    committee = _committee(calendar, state)
+    for survey in calendar.surveys:
+        invites = survey_invites(calendar, state, survey)
+        if not invites or not committee:
+            continue
+        closes_on = max(invite.closes_on for invite in invites)
+        due = calendar.at(closes_on, calendar.schedule.send_time)
+        keys = {person.email: f"survey_results:{survey.id}:{person.email}" for _, person in committee}
+        if due > now or all(key in state.sent_keys for key in keys.values()):
+            continue
+        results = survey_results(survey, invites, state)
+        for role, person in committee:
+            yield DueMail(
+                key=keys[person.email],
+                kind="survey_results",
+                due_at=due,
+                to=(person,),
+                context=_context(calendar, person, role, closes_on=closes_on, **results),
+                reply_person=person.person_id,
+                reference=f"results-{survey.id}",
+            )
+
+
+def survey_results(
+    survey: SurveySettings, invites: Sequence[SurveyInvite], state: PlannerState
+) -> dict[str, object]:
+    """Response rate and, per question, the distribution of answers (or the free-text answers).
+
+    Nothing names who answered what: the free-text answers are listed in alphabetical order, not
+    in the order of the roster or of their arrival.
+    """
+    invited = {invite.person.person_id for invite in invites}
+    answers = {
+        row.person_id: row.answers
+        for row in state.survey_answers
+        if row.survey_id == survey.id and row.person_id in invited
+    }
+    questions = []
+    for number, question in enumerate(survey.questions, start=1):
+        given = [a[question.id] for a in answers.values() if a.get(question.id) not in (None, "")]
+        entry: dict[str, object] = {
+            "number": number,
+            "id": question.id,
+            "text": question.text,
+            "kind": question.kind,
+            "answered": 0,
+            "bars": [],
+            "texts": [],
+        }
+        if question.kind == "text":
+            texts = sorted((" ".join(str(value).split()) for value in given if str(value).strip()), key=_alphabetical)
+            entry.update(answered=len(texts), texts=texts)
+        else:
+            counts = _tally(question.kind, question.labels, given)
+            entry.update(answered=sum(count for _, _, count in counts), bars=_bars(counts))
+        questions.append(entry)
+    return {
+        "survey": {"id": survey.id, "title": survey.title, "audience": survey.audience},
+        "invited": len(invited),
+        "responded": len(answers),
+        "response_rate": round(100 * len(answers) / len(invited)) if invited else 0,
+        "questions": questions,
+    }
+
+
+def _alphabetical(text: str) -> tuple[str, str]:
+    """Dictionary order: "Être" among the e's, not after the z's."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bare.casefold(), text
+
+
+def _tally(kind: str, labels: Sequence[str], given: Sequence[object]) -> list[tuple[str, str, int]]:
+    """(value as shown, label, count) for every possible answer, in the survey's order."""
+    if kind == "yesno":
+        options: list[tuple[str, str, object]] = [("yes", "yes", True), ("no", "no", False)]
+    elif kind == "scale":
+        options = [(str(n), label, n) for n, label in enumerate(labels or ("",) * 5, start=1)]
+    else:  # choice: the label is the answer (a number in 1..n is read as the n-th label)
+        options = [(str(n), label, label) for n, label in enumerate(labels, start=1)]
+    counts = [0] * len(options)
+    for value in given:
+        for index, (_, _, expected) in enumerate(options):
+            if _same_answer(kind, value, expected, index):
+                counts[index] += 1
+                break
+    return [(shown, label, counts[index]) for index, (shown, label, _) in enumerate(options)]
+
+
+def _same_answer(kind: str, value: object, expected: object, index: int) -> bool:
+    if kind == "yesno":
+        return value is expected or (isinstance(value, str) and value.casefold() == ("yes", "no")[index])
+    if kind == "scale":
+        return not isinstance(value, bool) and str(value).strip() == str(expected)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value == index + 1
+    return isinstance(value, str) and isinstance(expected, str) and value.casefold() == expected.casefold()
+
+
+def _bars(counts: Sequence[tuple[str, str, int]]) -> list[dict[str, object]]:
+    """Each answer's count, its share of the answers (percent) and its bar (percent of the longest)."""
+    total = sum(count for _, _, count in counts)
+    longest = max((count for _, _, count in counts), default=0)
+    return [
+        {
+            "value": shown,
+            "label": label,
+            "count": count,
+            "percent": round(100 * count / total) if total else 0,
+            "width": round(100 * count / longest) if longest else 0,
+            "text_bar": "#" * max(round(RESULT_BAR_WIDTH * count / longest), 1) if count else "",
+        }
+        for shown, label, count in counts
+    ]
 
 
 def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
@@ -436,6 +707,15 @@ def weekly_occurrences(calendar: Calendar, state: PlannerState) -> list[datetime
     return occurrences
 
 
+def _committee(calendar: Calendar, state: PlannerState) -> list[tuple[str, Person]]:
+    """(role, person) of each coordinator and the liaison, each address once."""
+    members: list[tuple[str, Person]] = []
+    for role, email in [*(("coordinator", c) for c in calendar.coordinators), ("liaison", calendar.liaison)]:
+        if email and all(person.email.casefold() != email.casefold() for _, person in members):
+            members.append((role, state.staff_person(email)))
+    return members
+
+
 def plan_liaison_summary(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
     if calendar.liaison is None:
         return
@@ -447,13 +727,14 @@ def plan_liaison_summary(calendar: Calendar, state: PlannerState, now: datetime)
     key = f"liaison_summary:{calendar.local_date(due).isoformat()}"
     if key in state.sent_keys:
         return  # already sent: spare building the summary on every tick of the week
-    liaison = Person(0, "", calendar.liaison)
+    liaison = state.staff_person(calendar.liaison)
     yield DueMail(
         key=key,
         kind="liaison_summary",
         due_at=due,
         to=(liaison,),
         context=_context(calendar, liaison, "liaison", **liaison_summary(calendar, state, due)),
+        reply_person=liaison.person_id,
         reference="summary",
     )
 
@@ -485,6 +766,7 @@ def liaison_summary(calendar: Calendar, state: PlannerState, at: datetime) -> di
     ]  # fmt: skip
     one_sided = [row(p) for p in running if _one_sided(p, at)]
     paused = [row(p) for p in started if p.status == "paused"]
+    low_ratings, contact_requests = _checkin_concerns(calendar, started, state.checkins, at, row)
     bouncing = [
         {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids)}
         for b in _latest_per_address(state.bounces)
@@ -501,15 +783,59 @@ def liaison_summary(calendar: Calendar, state: PlannerState, at: datetime) -> di
             "one_sided": len(one_sided),
             "bouncing": len(bouncing),
             "paused": len(paused),
+            "low_ratings": len(low_ratings),
+            "contact_requests": len(contact_requests),
         },
         "never_started": never_started,
         "inactive_30": inactive_30,
         "inactive_45": inactive_45,
         "one_sided": one_sided,
         "paused": paused,
+        "low_ratings": low_ratings,
+        "contact_requests": contact_requests,
         "bouncing": bouncing,
         "chart": activity_chart(calendar, started, at),
     }
+
+
+def _checkin_concerns(
+    calendar: Calendar,
+    pairs: Sequence[PairState],
+    checkins: Sequence[CheckinRow],
+    at: datetime,
+    row: Callable[[PairState], dict[str, object]],
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """From the mentors' check-in replies: the pairs whose latest rating is low, and the mentors who
+    asked (in the last 45 days) for the liaison to get in touch; most recent reply first."""
+    window = at - timedelta(days=CONTACT_REQUEST_DAYS)
+    low: list[tuple[CheckinRow, PairState]] = []
+    asked: list[tuple[CheckinRow, PairState]] = []
+    for pair in pairs:
+        replies = sorted(
+            (c for c in checkins if c.pair_id == pair.pair_id and c.received_at <= at),
+            key=lambda c: (c.month, c.received_at),
+        )
+        rated = [c for c in replies if c.rating is not None]
+        if rated and (rated[-1].rating or 0) <= LOW_RATING:
+            low.append((rated[-1], pair))
+        wanting = [c for c in replies if c.wants_contact and c.received_at >= window]
+        if wanting:
+            asked.append((wanting[-1], pair))
+
+    def rows(found: list[tuple[CheckinRow, PairState]]) -> list[dict[str, object]]:
+        found.sort(key=lambda item: item[0].received_at, reverse=True)
+        return [
+            {
+                **row(pair),
+                "rating": reply.rating,
+                "month": reply.month,
+                "received_at": reply.received_at,
+                "received_on": calendar.local_date(reply.received_at),
+            }
+            for reply, pair in found
+        ]
+
+    return rows(low), rows(asked)
 
 
 def activity_chart(calendar: Calendar, pairs: Sequence[PairState], at: datetime) -> dict[str, object]:
@@ -535,14 +861,18 @@ def activity_chart(calendar: Calendar, pairs: Sequence[PairState], at: datetime)
 
 
 def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    """Daily, only when something needs the coordinators: one mail to each, so that each has a
+    reply address of their own to answer with commands."""
     if not calendar.coordinators or not state.pairs:
         return
     today = calendar.local_date(now)
     due = calendar.at(today, calendar.schedule.digest_time)
     if due > now:
         due = calendar.at(today - timedelta(days=1), calendar.schedule.digest_time)
-    key = f"digest:{calendar.local_date(due).isoformat()}"
-    if key in state.sent_keys:
+    day = calendar.local_date(due).isoformat()
+    coordinators = [person for role, person in _committee(calendar, state) if role == "coordinator"]
+    keys = {person.email: f"digest:{day}:{person.email}" for person in coordinators}
+    if all(key in state.sent_keys for key in keys.values()):
         return
     since = state.last_digest_at or datetime.min.replace(tzinfo=timezone.utc)
 
@@ -552,36 +882,55 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
     questions = [q for q in state.questions if q.received_at < due]
     bounces = [b for b in _latest_per_address(state.bounces) if new(b.at)]
     failures = [f for f in state.failures if new(f.since)]
-    unknown: dict[str, int] = {}
-    for sender in state.unknown_senders:
-        if new(sender.at):
-            unknown[sender.email] = unknown.get(sender.email, 0) + 1
-    if not (questions or bounces or failures or unknown):
+    unknown = _count_by_address((sender.email, sender.at) for sender in state.unknown_senders if new(sender.at))
+    spoofed = _count_by_address((attempt.email, attempt.at) for attempt in state.spoofed if new(attempt.at))
+    letters = sorted((r for r in state.letter_requests if r.requested_at < due), key=lambda r: r.request_id)
+    if not (questions or bounces or failures or unknown or spoofed or letters):
         return  # only when something needs them
-    coordinators = tuple(Person(0, "", address) for address in calendar.coordinators)
-    yield DueMail(
-        key=key,
-        kind="digest",
-        due_at=due,
-        to=coordinators,
-        context=_context(
-            calendar,
-            coordinators[0],
-            "coordinator",
-            day=calendar.local_date(due),
-            questions=[
-                {"name": q.person.name, "email": q.person.email, "received_at": q.received_at} for q in questions
-            ],
-            bounces=[
-                {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids), "at": b.at}
-                for b in bounces
-            ],
-            failed_deliveries=[{"kind": f.kind, "to": f.to, "reason": f.reason, "since": f.since} for f in failures],
-            unknown_senders=[{"email": email, "count": count} for email, count in sorted(unknown.items())],
-        ),
-        reference="digest",
-        forwards=tuple(q.question_id for q in questions),
+    content = dict(
+        day=calendar.local_date(due),
+        questions=[{"name": q.person.name, "email": q.person.email, "received_at": q.received_at} for q in questions],
+        bounces=[
+            {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids), "at": b.at}
+            for b in bounces
+        ],
+        failed_deliveries=[{"kind": f.kind, "to": f.to, "reason": f.reason, "since": f.since} for f in failures],
+        unknown_senders=[{"email": u["email"], "count": u["count"]} for u in unknown],
+        letter_requests=[
+            {
+                "request_id": r.request_id,
+                "name": r.person.name,
+                "email": r.person.email,
+                "pair_id": r.pair_id,
+                "requested_at": r.requested_at,
+                "approve": f"approve letter {r.request_id}",
+                "decline": f"decline letter {r.request_id}",
+            }
+            for r in letters
+        ],
+        spoofed=spoofed,
     )
+    for coordinator in coordinators:
+        yield DueMail(
+            key=keys[coordinator.email],
+            kind="digest",
+            due_at=due,
+            to=(coordinator,),
+            context=_context(calendar, coordinator, "coordinator", **content),
+            reply_person=coordinator.person_id,
+            reference="digest",
+            forwards=tuple(q.question_id for q in questions),
+        )
+
+
+def _count_by_address(seen: Iterable[tuple[str, datetime]]) -> list[dict[str, object]]:
+    """[{email, count, last}] per address, by address."""
+    counts: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    for email, at in seen:
+        counts[email] = counts.get(email, 0) + 1
+        last[email] = max(at, last.get(email, at))
+    return [{"email": email, "count": counts[email], "last": last[email]} for email in sorted(counts)]
 
 
 def _last_contact(pair: PairState, at: datetime) -> datetime | None:
@@ -609,6 +958,8 @@ PLANS: tuple[Callable[[Calendar, PlannerState, datetime], Iterator[DueMail]], ..
     plan_nudges,
     plan_checkins,
     plan_surveys,
+    plan_survey_reminders,
+    plan_survey_results,
     plan_round_end,
     plan_liaison_summary,
     plan_digest,

@@ -7,6 +7,7 @@ decision and its effect see the same roster.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from mentormail.daemon.outcomes import Direction
 
@@ -24,6 +25,7 @@ class RosterPair:
     mentor: Participant
     mentee: Participant
     status: str
+    started_on: date = date.min
 
     def partner_of(self, person_id: int) -> Participant:
         return self.mentee if person_id == self.mentor.person_id else self.mentor
@@ -38,6 +40,15 @@ class RosterPair:
 class Roster:
     by_address: dict[str, Participant] = field(default_factory=dict)  # every address and alias
     pairs_of: dict[int, tuple[RosterPair, ...]] = field(default_factory=dict)  # by person id
+    staff: dict[str, Participant] = field(default_factory=dict)  # coordinators and the liaison
+
+    def staff_member(self, address: str | None) -> Participant | None:
+        return self.staff.get(address) if address else None
+
+    def pairs_with(self, sender: Participant, addresses: tuple[str, ...]) -> tuple[RosterPair, ...]:
+        """The sender's pairs whose other member is among `addresses`."""
+        present = {p.person_id for a in addresses if (p := self.participant(a))}
+        return tuple(pair for pair in self.pairs_for(sender) if pair.partner_of(sender.person_id).person_id in present)
 
     def by_id(self, person_id: int) -> Participant | None:
         return next((p for p in self.by_address.values() if p.person_id == person_id), None)
@@ -49,8 +60,13 @@ class Roster:
         return self.pairs_of.get(participant.person_id, ())
 
     @classmethod
-    def build(cls, people: list[tuple[Participant, tuple[str, ...]]], pairs: list[RosterPair]) -> Roster:
-        """`people` is each participant with their aliases."""
+    def build(
+        cls,
+        people: list[tuple[Participant, tuple[str, ...]]],
+        pairs: list[RosterPair],
+        staff: tuple[Participant, ...] = (),
+    ) -> Roster:
+        """`people` is each participant with their aliases; `staff` the coordinators and liaison."""
         by_address: dict[str, Participant] = {}
         for person, aliases in people:
             by_address[person.email] = person
@@ -60,4 +76,4 @@ class Roster:
         for pair in pairs:
             pairs_of.setdefault(pair.mentor.person_id, []).append(pair)
             pairs_of.setdefault(pair.mentee.person_id, []).append(pair)
-        return cls(by_address, {k: tuple(v) for k, v in pairs_of.items()})
+        return cls(by_address, {k: tuple(v) for k, v in pairs_of.items()}, {p.email: p for p in staff})

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from mentormail.daemon.outcomes import Outcome, OutcomeKind, PairMatch
 from mentormail.daemon.roster import Participant, Roster, RosterPair
 from mentormail.parsers.headers import HeaderFacts, names_program
+from mentormail.parsers.commands import BadCommand, Command, is_letter_request, parse_commands
 from mentormail.parsers.machine import MachineKind, MachineVerdict
+from mentormail.parsers.self_report import NotAReport, SelfReport, parse_self_report
+from mentormail.parsers.tokens import Claims
+
+
+@dataclass(frozen=True)
+class RepliedTo:
+    """The program's mail a reply answers, found from its signed token."""
+
+    kind: str  # the X-Mentormail-Kind of that mail
+    key: str  # its planner key
+    pair_id: str | None
+
+
+@dataclass(frozen=True)
+class ReplyToken:
+    """A token the message carries (in a +address or in In-Reply-To/References)."""
+
+    claims: Claims | None  # None when it did not verify
+    problem: str | None  # why it did not: "bad signature", "expired on ..."
+    replied_to: RepliedTo | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,12 @@ class MessageFacts:
     envelope_recipients: tuple[str, ...]
     seen_pairs: frozenset[str]  # pairs that already have an event for this message
     seen_outcomes: frozenset[str]  # other outcomes already recorded for this message
+    # Replies to the program (all empty for mail between partners, which is never read):
+    coordinator: Participant | None = None  # the sender, when a configured coordinator
+    token: ReplyToken | None = None
+    authenticated: bool = True  # Authentication-Results from the trusted server, where one is set
+    text: str | None = None  # the new text of a message to the program; None when not read
+    today: date = date.min  # in the program's time zone, for reported calls
 
 
 @dataclass(frozen=True)
@@ -85,13 +113,9 @@ def _unknown_sender(facts: MessageFacts, _: Roster) -> Outcome:
 
 def _partner_pairs(facts: MessageFacts, roster: Roster) -> tuple[RosterPair, ...]:
     """The sender's pairs whose other member is among the To/Cc recipients."""
-    assert facts.sender is not None
-    recipients = {p.person_id for a in facts.headers.recipients if (p := roster.participant(a))}
-    return tuple(
-        pair
-        for pair in roster.pairs_for(facts.sender)
-        if pair.partner_of(facts.sender.person_id).person_id in recipients
-    )
+    if facts.sender is None:
+        return ()
+    return roster.pairs_with(facts.sender, facts.headers.recipients)
 
 
 def _all_seen(facts: MessageFacts, roster: Roster) -> bool:
@@ -122,12 +146,112 @@ def _contact(facts: MessageFacts, roster: Roster) -> Outcome:
     return Outcome(OutcomeKind.CONTACT, f"{copy}: {described}", pairs=matches)
 
 
-def _question_seen(facts: MessageFacts, _: Roster) -> bool:
-    return OutcomeKind.QUESTION.value in facts.seen_outcomes
+# --- replies to the program ---------------------------------------------------------------
+
+REPLY_OUTCOMES = (
+    OutcomeKind.COMMAND,
+    OutcomeKind.SURVEY_REPLY,
+    OutcomeKind.CHECKIN_REPLY,
+    OutcomeKind.LETTER_REQUEST,
+    OutcomeKind.SELF_REPORT,
+    OutcomeKind.SPOOFED,
+    OutcomeKind.QUESTION,
+)
 
 
-def _duplicate_question(facts: MessageFacts, _: Roster) -> Outcome:
-    return Outcome(OutcomeKind.DUPLICATE, "this question was already recorded", duplicate_of=OutcomeKind.QUESTION)
+def _reply_seen(facts: MessageFacts, _: Roster) -> bool:
+    return any(kind.value in facts.seen_outcomes for kind in REPLY_OUTCOMES)
+
+
+def _duplicate_reply(facts: MessageFacts, _: Roster) -> Outcome:
+    first = next(kind for kind in REPLY_OUTCOMES if kind.value in facts.seen_outcomes)
+    return Outcome(OutcomeKind.DUPLICATE, f"this {first.value} was already handled", duplicate_of=first)
+
+
+def _bad_token(facts: MessageFacts, _: Roster) -> bool:
+    return facts.token is not None and facts.token.claims is None
+
+
+def _someone_elses_token(facts: MessageFacts, _: Roster) -> bool:
+    """A token made out to one person, used by another (0 means: any recipient of that mail)."""
+    if facts.token is None or facts.token.claims is None or facts.token.claims.person == 0:
+        return False
+    writer = facts.sender or facts.coordinator
+    return writer is None or writer.person_id != facts.token.claims.person
+
+
+def _spoofed_token(facts: MessageFacts, _: Roster) -> Outcome:
+    assert facts.token is not None
+    why = facts.token.problem or "the reply address was made out to someone else"
+    return Outcome(OutcomeKind.SPOOFED, f"reply token rejected: {why}", addresses=_from(facts))
+
+
+def _from_coordinator_with_commands(facts: MessageFacts, _: Roster) -> bool:
+    return facts.coordinator is not None and facts.sender is None and bool(_commands(facts))
+
+
+def _command(facts: MessageFacts, _: Roster) -> Outcome:
+    if facts.token is None or facts.token.claims is None:
+        return Outcome(OutcomeKind.SPOOFED, "a command without a signed reply address of ours", addresses=_from(facts))
+    if not facts.authenticated:
+        return Outcome(
+            OutcomeKind.SPOOFED, "a command without DMARC or DKIM pass from the trusted server", addresses=_from(facts)
+        )
+    commands = _commands(facts)
+    return Outcome(OutcomeKind.COMMAND, f"{len(commands)} command line(s) from a coordinator", addresses=_from(facts))
+
+
+def _replying_to(*kinds: str) -> Callable[[MessageFacts, Roster], bool]:
+    def applies(facts: MessageFacts, _: Roster) -> bool:
+        replied = facts.token.replied_to if facts.token else None
+        return facts.sender is not None and replied is not None and replied.kind in kinds
+
+    return applies
+
+
+def _survey_reply(facts: MessageFacts, roster: Roster) -> Outcome:
+    return Outcome(OutcomeKind.SURVEY_REPLY, "a reply to a survey", pairs=_reply_pair_match(facts, roster))
+
+
+def _checkin_reply(facts: MessageFacts, roster: Roster) -> Outcome:
+    return Outcome(OutcomeKind.CHECKIN_REPLY, "a mentor's reply to a check-in", pairs=_reply_pair_match(facts, roster))
+
+
+def _asks_for_letter(facts: MessageFacts, roster: Roster) -> bool:
+    if facts.sender is None or facts.text is None or not is_letter_request(facts.text):
+        return False
+    return any(pair.mentor.person_id == facts.sender.person_id for pair in roster.pairs_for(facts.sender))
+
+
+def _letter_request(facts: MessageFacts, roster: Roster) -> Outcome:
+    return Outcome(
+        OutcomeKind.LETTER_REQUEST, "a mentor asks for a letter of recognition", pairs=_mentor_pairs(facts, roster)
+    )
+
+
+def _reports_contact(facts: MessageFacts, roster: Roster) -> bool:
+    return facts.sender is not None and facts.text is not None and _self_report(facts, roster) is not None
+
+
+def _reported(facts: MessageFacts, roster: Roster) -> Outcome:
+    assert facts.sender is not None
+    pair = _about_pair(facts, roster)
+    report = _self_report(facts, roster)
+    if pair is None:
+        return Outcome(
+            OutcomeKind.SELF_REPORT,
+            "a reported call or meeting, but for which pair? (the sender has several)",
+            addresses=_from(facts),
+        )
+    if isinstance(report, NotAReport):
+        return Outcome(OutcomeKind.SELF_REPORT, f"not logged: {report.reason}", addresses=_from(facts))
+    assert report is not None
+    match = PairMatch(pair.pair_id, pair.direction_from(facts.sender.person_id))
+    return Outcome(
+        OutcomeKind.SELF_REPORT,
+        f"a reported {report.channel} on {report.on.isoformat()}, pair {pair.pair_id}",
+        pairs=(match,),
+    )
 
 
 def _always(_facts: MessageFacts, _roster: Roster) -> bool:
@@ -143,15 +267,65 @@ def _question(facts: MessageFacts, _: Roster) -> Outcome:
     )
 
 
+# --- helpers for the reply rows -------------------------------------------------------------
+
+
+def _from(facts: MessageFacts) -> tuple[str, ...]:
+    return (facts.headers.from_address,) if facts.headers.from_address else ()
+
+
+def _commands(facts: MessageFacts) -> list[Command | BadCommand]:
+    return parse_commands(facts.text) if facts.text is not None else []
+
+
+def _about_pair(facts: MessageFacts, roster: Roster) -> RosterPair | None:
+    """The pair a reply is about: the one of the mail it answers, or the sender's only pair."""
+    assert facts.sender is not None
+    pairs = roster.pairs_for(facts.sender)
+    replied = facts.token.replied_to if facts.token else None
+    if replied is not None and replied.pair_id is not None:
+        return next((p for p in pairs if p.pair_id == replied.pair_id), None)
+    return pairs[0] if len(pairs) == 1 else None
+
+
+def _reply_pair_match(facts: MessageFacts, roster: Roster) -> tuple[PairMatch, ...]:
+    assert facts.sender is not None
+    pair = _about_pair(facts, roster)
+    return (PairMatch(pair.pair_id, pair.direction_from(facts.sender.person_id)),) if pair else ()
+
+
+def _mentor_pairs(facts: MessageFacts, roster: Roster) -> tuple[PairMatch, ...]:
+    assert facts.sender is not None
+    return tuple(
+        PairMatch(p.pair_id, p.direction_from(facts.sender.person_id))
+        for p in roster.pairs_for(facts.sender)
+        if p.mentor.person_id == facts.sender.person_id
+    )
+
+
+def _self_report(facts: MessageFacts, roster: Roster) -> SelfReport | NotAReport | None:
+    pair = _about_pair(facts, roster)
+    started_on = pair.started_on if pair is not None else date.min
+    return parse_self_report(facts.text or "", facts.today, started_on)
+
+
 DECISION_TABLE: tuple[Rule, ...] = (
     Rule("loop", _is_machine(MachineKind.OWN), _loop),
     Rule("bounce", _is_machine(MachineKind.BOUNCE), _bounce),
     Rule("auto_reply", _is_machine(MachineKind.AUTO_REPLY, MachineKind.LIST), _auto_reply),
     # After the machine rows: some mail systems send bounces with no usable From.
     Rule("malformed", _no_sender, _malformed),
-    Rule("unknown_sender", _stranger, _unknown_sender),
+    # Mail between partners is decided on its headers alone, before anything looks at tokens.
     Rule("duplicate_contact", _all_seen, _duplicate_contact),
     Rule("contact", _has_partner, _contact),
-    Rule("duplicate_question", _question_seen, _duplicate_question),
+    Rule("duplicate_reply", _reply_seen, _duplicate_reply),
+    Rule("forged_token", _bad_token, _spoofed_token),
+    Rule("someone_elses_token", _someone_elses_token, _spoofed_token),
+    Rule("command", _from_coordinator_with_commands, _command),
+    Rule("unknown_sender", _stranger, _unknown_sender),
+    Rule("survey_reply", _replying_to("survey", "survey_reminder", "survey_confirmation"), _survey_reply),
+    Rule("checkin_reply", _replying_to("checkin"), _checkin_reply),
+    Rule("letter_request", _asks_for_letter, _letter_request),
+    Rule("self_report", _reports_contact, _reported),
     Rule("question", _always, _question),
 )

@@ -16,12 +16,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from mentormail.daemon.backends import backend_for
-from mentormail.daemon.compose import Composer, Sender
+from mentormail.daemon.compose import Composer
 from mentormail.daemon.delivery import Deliverer
 from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outbox import tick
 from mentormail.daemon.planner import Calendar, PlannerState
-from mentormail.daemon.render import Renderer
 from mentormail.daemon.settings import Settings
 from mentormail.store.db import Store
 
@@ -40,9 +39,7 @@ class ProgramMail:
     def __init__(self, store: Store, settings: Settings, deliverer: Deliverer | None = None) -> None:
         self.store = store
         self.calendar = Calendar.from_settings(settings)
-        program = settings.program
-        sender = Sender(program.name, program.address, program.zone, settings.secret())
-        self.composer = Composer(sender, Renderer(settings.templates_dir))
+        self.composer = Composer.for_settings(settings)
         give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
         self.deliverer = deliverer or Deliverer(store, backend_for(settings.delivery), give_up)
 

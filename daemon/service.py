@@ -15,7 +15,9 @@ import signal
 import threading
 from datetime import timedelta
 
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.compose import Composer
+from mentormail.daemon.intake import Intake, IntakePolicy
+from mentormail.daemon.replies import ReplyEffects
 from mentormail.daemon.scheduler import ProgramMail, Scheduler
 from mentormail.daemon.settings import Settings
 from mentormail.daemon.smtp import IntakeHandler, server_class
@@ -30,13 +32,27 @@ def open_store(settings: Settings) -> Store:
     store = Store.open(settings.store.url)
     program = settings.program
     with store.session() as session:
-        queries.sync_program(session, program.name, program.address, program.starts_on, program.months)
+        people = settings.people
+        staff = (*people.coordinators, *((people.liaison,) if people.liaison else ()))
+        queries.sync_program(session, program.name, program.address, program.starts_on, program.months, staff)
     return store
+
+
+def build_intake(settings: Settings, store: Store) -> Intake:
+    """Intake as the config makes it: who the coordinators are, whose authentication to trust,
+    and the effects of replies (answers go out through the outbox)."""
+    policy = IntakePolicy(
+        coordinators=frozenset(settings.people.coordinators),
+        trusted_authserv_id=settings.security.trusted_authserv_id,
+        zone=settings.program.zone,
+    )
+    effects = ReplyEffects(settings, Composer.for_settings(settings))
+    return Intake(store, settings.program.address, settings.secret(), policy=policy, effects=effects)
 
 
 def run(settings: Settings) -> None:
     store = open_store(settings)
-    intake = Intake(store, settings.program.address, settings.secret())
+    intake = build_intake(settings, store)
     try:
         asyncio.run(_serve(settings, intake))
     finally:

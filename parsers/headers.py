@@ -49,6 +49,7 @@ class HeaderFacts:
     content_type: str  # maintype/subtype, lower case; "text/plain" when absent
     report_type: str | None  # the report-type parameter of multipart/report
     mentormail_kind: str | None  # X-Mentormail-Kind: set on every mail the daemon sends
+    authentication_results: tuple[str, ...]  # every Authentication-Results header, unfolded
     # Subject is kept only as a flag for machine-mail heuristics; its text never leaves here.
     subject_looks_like_bounce: bool
     subject_looks_like_auto_reply: bool
@@ -120,6 +121,7 @@ def parse_headers(raw: bytes) -> HeaderFacts:
         content_type=_content_type(msg),
         report_type=_report_type(content_type),
         mentormail_kind=_lower(msg.get("X-Mentormail-Kind")),
+        authentication_results=tuple(_unfold(_text(v)) for v in msg.get_all("Authentication-Results", [])),
         subject_looks_like_bounce=bool(_BOUNCE_SUBJECT.search(_decoded(msg.get("Subject")))),
         subject_looks_like_auto_reply=bool(_AUTO_REPLY_SUBJECT.search(_decoded(msg.get("Subject")))),
     )

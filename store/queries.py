@@ -6,6 +6,7 @@ message's events and its IMAP checkpoint in one.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,14 +25,18 @@ from mentormail.parsers.roster_csv import RosterError, RosterRow
 from mentormail.daemon.planner import Bounce, Contact, DeliveryFailure, PairState, PlannerState, Question, UnknownSender
 from mentormail.daemon.planner import Person as PlannerPerson
 from mentormail.store.models import (
+    AuditEntry,
+    CheckinReply,
     ContactEvent,
     ImapCheckpoint,
     IntakeRecord,
     OutboxMessage,
     Pair,
     Person,
+    LetterRequest,
     Program,
     QuestionMessage,
+    SurveyResponse,
 )
 
 
@@ -40,14 +45,18 @@ from mentormail.store.models import (
 
 def load_roster(session: Session) -> Roster:
     people = {p.id: p for p in session.exec(select(Person))}
-    participants = {pid: Participant(pid, p.email, p.name) for pid, p in people.items() if pid is not None}
+    everyone = {pid: Participant(pid, p.email, p.name) for pid, p in people.items() if pid is not None}
     pairs = [
-        RosterPair(pair.id, participants[pair.mentor_id], participants[pair.mentee_id], pair.status)
+        RosterPair(pair.id, everyone[pair.mentor_id], everyone[pair.mentee_id], pair.status, pair.started_on)
         for pair in session.exec(select(Pair))
     ]
+    paired = {pair.mentor.person_id for pair in pairs} | {pair.mentee.person_id for pair in pairs}
+    # A coordinator who is also a mentor is both: a participant for their pair's mail.
+    participants = [pid for pid in everyone if pid in paired or not people[pid].staff]
     return Roster.build(
-        [(participants[pid], tuple(people[pid].aliases.split())) for pid in participants],
+        [(everyone[pid], tuple(people[pid].aliases.split())) for pid in participants],
         pairs,
+        staff=tuple(everyone[pid] for pid in everyone if people[pid].staff),
     )
 
 
@@ -62,10 +71,27 @@ def bump_roster_version(session: Session) -> None:
         session.add(program)
 
 
-def sync_program(session: Session, name: str, address: str, starts_on: date, months: int) -> None:
+def sync_program(
+    session: Session, name: str, address: str, starts_on: date, months: int, staff: tuple[str, ...] = ()
+) -> None:
+    """Keep the program row and the staff (coordinators, liaison) in step with the config."""
     program = session.get(Program, 1) or Program(name=name, address=address, starts_on=starts_on, months=months)
     program.name, program.address, program.starts_on, program.months = name, address, starts_on, months
     session.add(program)
+    session.flush()
+    changed = False
+    people = {p.email: p for p in session.exec(select(Person))}
+    for email in staff:
+        person = people.get(email) or Person(email=email)
+        if person.id is None or not person.staff:
+            person.staff, changed = True, True
+            session.add(person)
+    for person in people.values():
+        if person.staff and person.email not in staff:
+            person.staff, changed = False, True
+            session.add(person)
+    if changed:
+        bump_roster_version(session)
 
 
 # --- what intake records ---------------------------------------------------------------------
@@ -86,7 +112,20 @@ def seen_before(session: Session, message_hash: str) -> SeenBefore:
 # Outcomes worth a row of their own: the digest and the liaison summary will list them.
 # Duplicates and unreadable mail leave nothing but a log line.
 RECORDED_OUTCOMES = frozenset(
-    {OutcomeKind.QUESTION, OutcomeKind.BOUNCE, OutcomeKind.UNKNOWN_SENDER, OutcomeKind.AUTO_REPLY, OutcomeKind.LOOP}
+    {
+        OutcomeKind.QUESTION,
+        OutcomeKind.BOUNCE,
+        OutcomeKind.UNKNOWN_SENDER,
+        OutcomeKind.AUTO_REPLY,
+        OutcomeKind.LOOP,
+        # Replies, so that the same reply arriving twice (SMTP and IMAP) is handled once:
+        OutcomeKind.COMMAND,
+        OutcomeKind.SURVEY_REPLY,
+        OutcomeKind.CHECKIN_REPLY,
+        OutcomeKind.LETTER_REQUEST,
+        OutcomeKind.SELF_REPORT,
+        OutcomeKind.SPOOFED,
+    }
 )
 
 
@@ -311,6 +350,8 @@ def _next_pair_id(taken: set[str]) -> str:
 
 def planner_state(session: Session) -> PlannerState:
     """Everything the planner needs, read in one transaction."""
+    from mentormail.daemon.planner import CheckinRow, LetterRow, SpoofAttempt, SurveyAnswerRow
+
     people = {p.id: p for p in session.exec(select(Person))}
 
     def person(person_id: int) -> PlannerPerson:
@@ -339,7 +380,9 @@ def planner_state(session: Session) -> PlannerState:
     for pair in pairs:
         pairs_of.setdefault(pair.mentor.person_id, []).append(pair.pair_id)
         pairs_of.setdefault(pair.mentee.person_id, []).append(pair.pair_id)
-    records = session.exec(select(IntakeRecord).where(IntakeRecord.outcome.in_(["bounce", "unknown_sender"]))).all()
+    records = session.exec(
+        select(IntakeRecord).where(IntakeRecord.outcome.in_(["bounce", "unknown_sender", "spoofed"]))
+    ).all()
     bounces = tuple(
         Bounce(person(r.person_id), as_utc(r.occurred_at), tuple(pairs_of.get(r.person_id, ())))
         for r in records
@@ -354,6 +397,20 @@ def planner_state(session: Session) -> PlannerState:
     outbox = session.exec(select(OutboxMessage.key, OutboxMessage.kind, OutboxMessage.due_at)).all()
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
     digests = [as_utc(due) for _, kind, due in outbox if kind == "digest"]
+    # One row per survey and person: the latest, should a person have answered for two pairs.
+    answers: dict[tuple[str, int], SurveyAnswerRow] = {}
+    for response in session.exec(select(SurveyResponse).order_by(SurveyResponse.updated_at, SurveyResponse.id)):
+        try:
+            values = json.loads(response.answers)
+        except ValueError:
+            continue
+        if isinstance(values, dict):
+            answers[(response.survey_id, response.person_id)] = SurveyAnswerRow(
+                response.survey_id, response.person_id, values
+            )
+    letters = session.exec(
+        select(LetterRequest).where(LetterRequest.status == "requested").order_by(LetterRequest.id)
+    ).all()
     return PlannerState(
         pairs=pairs,
         sent_keys=frozenset(key for key, _, _ in outbox),
@@ -364,6 +421,16 @@ def planner_state(session: Session) -> PlannerState:
         ),
         unknown_senders=unknown,
         last_digest_at=max(digests, default=None),
+        staff=tuple(person(pid) for pid, row in people.items() if pid is not None and row.staff),
+        survey_answers=tuple(answers.values()),
+        checkins=tuple(
+            CheckinRow(c.pair_id, c.month, c.rating, c.wants_contact, as_utc(c.received_at))
+            for c in session.exec(select(CheckinReply).order_by(CheckinReply.received_at))
+        ),
+        letter_requests=tuple(
+            LetterRow(r.id, person(r.person_id), r.pair_id, as_utc(r.requested_at)) for r in letters if r.id is not None
+        ),
+        spoofed=tuple(SpoofAttempt(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "spoofed"),
     )
 
 
@@ -436,6 +503,16 @@ def record_question_text(
         .values(message_hash=message_hash, person_id=person_id, received_at=received_at, raw=raw)
         .on_conflict_do_nothing()
     )
+
+
+def outbox_mail_for_token(session: Session, token: str) -> tuple[str, str, str | None] | None:
+    """(kind, key, pair id) of our mail whose Message-ID carries `token` (see compose.py)."""
+    row = session.exec(
+        select(OutboxMessage.kind, OutboxMessage.key, OutboxMessage.pair_id).where(
+            OutboxMessage.message_id.startswith(token + ".", autoescape=True)
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def last_outbox_id(session: Session) -> int:
@@ -520,3 +597,102 @@ def _month_range(first: str, last: str) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+# --- replies ---------------------------------------------------------------------------------
+
+
+def record_reported_contact(
+    session: Session, pair_id: str, direction: str, channel: str, when: datetime, message_hash: str
+) -> None:
+    """A call or meeting a participant reported: counted like email, under its own channel."""
+    _insert_ignoring_repeat(
+        session,
+        ContactEvent,
+        dict(
+            pair_id=pair_id,
+            direction=direction,
+            channel=channel,
+            occurred_at=when,
+            source="self_report",
+            message_hash=message_hash,
+        ),
+    )
+
+
+def save_survey_answers(
+    session: Session, survey_id: str, person_id: int, pair_id: str, answers: dict[str, object], now: datetime
+) -> dict[str, object]:
+    """Merge a reply's answers into the person's earlier ones; returns all answers so far."""
+    row = session.exec(
+        select(SurveyResponse).where(SurveyResponse.survey_id == survey_id, SurveyResponse.person_id == person_id)
+    ).first()
+    merged = {**(json.loads(row.answers) if row else {}), **answers}
+    if row is None:
+        row = SurveyResponse(survey_id=survey_id, person_id=person_id, pair_id=pair_id, answers="{}", updated_at=now)
+    row.answers, row.updated_at = json.dumps(merged, ensure_ascii=False, sort_keys=True), now
+    session.add(row)
+    return merged
+
+
+def save_checkin(
+    session: Session, pair_id: str, month: int, rating: int | None, wants_contact: bool | None, now: datetime
+) -> None:
+    row = session.exec(select(CheckinReply).where(CheckinReply.pair_id == pair_id, CheckinReply.month == month)).first()
+    row = row or CheckinReply(pair_id=pair_id, month=month, received_at=now)
+    # A later reply to the same check-in refines it; an absent value does not erase a given one.
+    row.rating = rating if rating is not None else row.rating
+    row.wants_contact = wants_contact if wants_contact is not None else row.wants_contact
+    row.received_at = now
+    session.add(row)
+
+
+def audit(session: Session, at: datetime, coordinator: str, command: str, result: str) -> None:
+    session.add(AuditEntry(at=at, coordinator=coordinator, command=command, result=result))
+
+
+def request_letter(session: Session, person_id: int, pair_id: str, now: datetime) -> tuple[int, bool]:
+    """(request id, whether it is new): an open request is not made twice."""
+    open_request = session.exec(
+        select(LetterRequest).where(LetterRequest.person_id == person_id, LetterRequest.status == "requested")
+    ).first()
+    if open_request is not None and open_request.id is not None:
+        return open_request.id, False
+    request = LetterRequest(person_id=person_id, pair_id=pair_id, requested_at=now)
+    session.add(request)
+    session.flush()
+    assert request.id is not None
+    return request.id, True
+
+
+def letter_request(session: Session, request_id: int) -> LetterRequest | None:
+    return session.get(LetterRequest, request_id)
+
+
+def decide_letter(
+    session: Session, request_id: int, status: str, decided_by: str, now: datetime, reason: str = ""
+) -> None:
+    request = session.get(LetterRequest, request_id)
+    if request is not None:
+        request.status, request.decided_by, request.decided_at, request.reason = status, decided_by, now, reason
+        session.add(request)
+
+
+def set_pair_status(session: Session, pair_id: str, status: str) -> bool:
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        return False
+    pair.status = status
+    session.add(pair)
+    bump_roster_version(session)
+    return True
+
+
+def name_of(session: Session, email: str) -> str:
+    person = session.exec(select(Person).where(Person.email == email)).first()
+    return person.name if person else ""
+
+
+def days_since_contact(session: Session, pair_id: str, now: datetime) -> int | None:
+    last = session.exec(select(func.max(ContactEvent.occurred_at)).where(ContactEvent.pair_id == pair_id)).one()
+    return (now - as_utc(last)).days if last else None

@@ -98,6 +98,60 @@ def test_html_part_renders_in_chromium(chromium: str, kind: str, tmp_path: Path)
     shutil.copyfile(png, SCREENSHOTS / png.name)
 
 
+def test_survey_results_chart_is_drawn(chromium: str, tmp_path: Path) -> None:
+    """The results' bar chart is table cells with a background: look for its bars' colours on the page."""
+    html = Renderer().render("survey_results", contexts()["survey_results"]).html
+    assert html is not None
+    page = tmp_path / "survey_results.html"
+    page.write_text(html, encoding="utf-8")
+    png = tmp_path / "survey_results_chart.png"
+    screenshot(chromium, page, png, tmp_path / "profile")
+    found = colours(png)
+    for bar in ("#1f6f86", "#7fb7c9", "#f2b27e", "#3f7f93", "#d9712b"):  # scale 5 and 4, scale 2, choice, no
+        rgb = tuple(int(bar[i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in found, f"no bar of colour {bar} on the page"
+
+
+def colours(png: Path) -> set[tuple[int, int, int]]:
+    """The RGB colours of a PNG's pixels (8-bit RGB or RGBA, as chromium writes), undoing the row filters."""
+    data = png.read_bytes()
+    position, header, compressed = len(PNG_SIGNATURE), b"", bytearray()
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            compressed += body
+        position += 12 + length
+    width, height, depth, colour, *_ = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6), f"unexpected PNG format: depth {depth}, colour type {colour}"
+    step = CHANNELS[colour]
+    stride = width * step
+    raw = zlib.decompress(bytes(compressed))
+    previous = bytearray(stride)
+    found: set[tuple[int, int, int]] = set()
+    for row in range(height):
+        start = row * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - step] if i >= step else 0
+            up, corner = previous[i], previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                estimate = left + up - corner
+                pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        found.update(tuple(line[i : i + 3]) for i in range(0, stride, step))  # type: ignore[misc]
+        previous = line
+    return found
+
+
 def test_screenshot_data_is_what_the_issue_asks_for() -> None:
     """The liaison summary is looked at with 8 pairs and 20 weeks, with right-to-left names."""
     chart = contexts()["liaison_summary"]["chart"]
@@ -105,3 +159,8 @@ def test_screenshot_data_is_what_the_issue_asks_for() -> None:
     names = {row["mentor_name"] for row in chart["rows"]} | {row["mentee_name"] for row in chart["rows"]}
     assert set(RIGHT_TO_LEFT) <= names
     assert contexts()["topic"]["recipient"]["name"] in RIGHT_TO_LEFT
+    # The survey results: every kind of question, and free-text answers in right-to-left scripts.
+    results = contexts()["survey_results"]
+    assert {q["kind"] for q in results["questions"]} == {"scale", "yesno", "choice", "text"}
+    texts = next(q["texts"] for q in results["questions"] if q["kind"] == "text")
+    assert any("\u0600" <= c <= "\u06ff" for t in texts for c in t) and any("\u0590" <= c <= "\u05ff" for t in texts for c in t)

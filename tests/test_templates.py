@@ -82,6 +82,83 @@ def pair_row(pair_id: str, days: int | None) -> dict[str, object]:
     }
 
 
+def checkin_row(pair_id: str, days: int | None, month: int, rating: int | None, answered: date) -> dict[str, object]:
+    received_at = datetime.combine(answered, datetime.min.time(), tzinfo=ZONE).replace(hour=19, minute=12)
+    return {**pair_row(pair_id, days), "month": month, "rating": rating, "received_at": received_at,
+            "received_on": answered}  # fmt: skip
+
+
+SURVEY = {
+    "title": "End-of-round feedback",
+    "questions": [
+        {
+            "number": 1,
+            "text": "Overall, how useful was the program to you?",
+            "kind": "scale",
+            "labels": ["Not at all", "A little", "Somewhat", "Very", "Extremely"],
+        },
+        {"number": 2, "text": "Would you take part in the program again?", "kind": "yesno", "labels": []},
+        {
+            "number": 3,
+            "text": "How did you and your partner mostly keep in touch?",
+            "kind": "choice",
+            "labels": ["Email", "Phone or video calls", "In person", "A mix of these"],
+        },
+        {
+            "number": 4,
+            "text": "What one thing would have made the program more useful to you?",
+            "kind": "text",
+            "labels": [],
+        },
+    ],
+}
+# The committee's copy of the results, as the planner makes it: 11 of 16 invited answered.
+RESULT_TEXTS = [
+    "A shared calendar of the monthly topics, so that we could plan our calls around them.",
+    "Être mis en relation plus tôt : le premier mois a passé vite.",
+    "Honestly nothing — my mentor was wonderful and the prompts kept us going.",
+    "More structure in the first month; we didn't know what to talk about at first.",
+    "كان البرنامج مفيدًا جدًا، وأتمنى لو كانت هناك لقاءات جماعية.",
+    "מפגש פתיחה משותף לכל הזוגות היה עוזר מאוד.",
+]
+
+
+def bars(kind: str, labels: list[str], counts: list[int]) -> list[dict[str, object]]:
+    total, longest = sum(counts), max(counts)
+    values = ["yes", "no"] if kind == "yesno" else [str(n) for n in range(1, len(labels) + 1)]
+    return [
+        {
+            "value": value,
+            "label": label,
+            "count": count,
+            "percent": round(100 * count / total),
+            "width": round(100 * count / longest),
+            "text_bar": "#" * max(round(30 * count / longest), 1) if count else "",
+        }
+        for value, label, count in zip(values, labels or values, counts)
+    ]
+
+
+def survey_results() -> dict[str, object]:
+    questions = SURVEY["questions"]
+    return {
+        "survey": {"id": "feedback", "title": SURVEY["title"], "audience": "both"},
+        "closes_on": date(2027, 6, 14),
+        "invited": 16,
+        "responded": 11,
+        "response_rate": 69,
+        "questions": [
+            {**questions[0], "id": "useful", "answered": 11, "texts": [],
+             "bars": bars("scale", questions[0]["labels"], [0, 1, 2, 5, 3])},
+            {**questions[1], "id": "again", "answered": 10, "texts": [],
+             "bars": bars("yesno", ["yes", "no"], [9, 1])},
+            {**questions[2], "id": "channel", "answered": 11, "texts": [],
+             "bars": bars("choice", questions[2]["labels"], [6, 2, 0, 3])},
+            {**questions[3], "id": "better", "answered": len(RESULT_TEXTS), "texts": RESULT_TEXTS, "bars": []},
+        ],
+    }  # fmt: skip
+
+
 def contexts() -> dict[str, dict[str, object]]:
     """A realistic context for every kind, as the planner will pass it."""
     common = {"program": PROGRAM}
@@ -161,7 +238,12 @@ def contexts() -> dict[str, dict[str, object]]:
                 "one_sided": 1,
                 "bouncing": 1,
                 "paused": 1,
+                "low_ratings": 2,
+                "contact_requests": 1,
             },
+            # From the mentors' check-ins: Noa (p8) asks for the liaison; Zoë and Dev rated low.
+            "contact_requests": [checkin_row("p8", 5, 5, 3, date(2027, 1, 8))],
+            "low_ratings": [checkin_row("p3", None, 5, 1, date(2027, 1, 7)), checkin_row("p5", 10, 4, 2, date(2026, 12, 16))],
             "never_started": [pair_row("p3", None)],
             "inactive_30": [pair_row("p2", 31)],  # as the planner makes it: not the 45+ pairs
             "inactive_45": [pair_row("p7", 46)],
@@ -192,40 +274,61 @@ def contexts() -> dict[str, dict[str, object]]:
                 {"email": "siobhan.personal@gmail.example.com", "count": 3},
                 {"email": "newsletter@vendor.example.com", "count": 1},
             ],
+            "letter_requests": [
+                {
+                    **SIOBHAN,
+                    "request_id": 3,
+                    "pair_id": "p1",
+                    "requested_at": datetime(2026, 11, 2, 18, 40, tzinfo=ZONE),
+                    "approve": "approve letter 3",
+                    "decline": "decline letter 3",
+                },
+                {
+                    **NOA,
+                    "request_id": 4,
+                    "pair_id": "p8",
+                    "requested_at": datetime(2026, 11, 3, 6, 2, tzinfo=ZONE),
+                    "approve": "approve letter 4",
+                    "decline": "decline letter 4",
+                },
+            ],
+            "spoofed": [
+                {"email": "coordinator@example.org", "count": 2, "last": datetime(2026, 11, 2, 23, 51, tzinfo=ZONE)},
+                {"email": "", "count": 1, "last": datetime(2026, 11, 2, 4, 10, tzinfo=ZONE)},
+            ],
         },
         "survey": {
             **common,
             "recipient": participant(ZOE, "mentor"),
-            "survey": {
-                "title": "End-of-round feedback",
-                "questions": [
-                    {
-                        "number": 1,
-                        "text": "Overall, how useful was the program to you?",
-                        "kind": "scale",
-                        "labels": ["Not at all", "A little", "Somewhat", "Very", "Extremely"],
-                    },
-                    {
-                        "number": 2,
-                        "text": "Would you take part in the program again?",
-                        "kind": "yesno",
-                        "labels": [],
-                    },
-                    {
-                        "number": 3,
-                        "text": "How did you and your partner mostly keep in touch?",
-                        "kind": "choice",
-                        "labels": ["Email", "Phone or video calls", "In person", "A mix of these"],
-                    },
-                    {
-                        "number": 4,
-                        "text": "What one thing would have made the program more useful to you?",
-                        "kind": "text",
-                        "labels": [],
-                    },
-                ],
-            },
+            "survey": SURVEY,
             "closes_on": date(2027, 6, 14),
+            "pair_id": "p3",
+        },
+        "survey_reminder": {
+            **common,
+            "recipient": participant(LAYLA, "mentee"),
+            "survey": SURVEY,
+            "closes_on": date(2027, 6, 14),
+            "pair_id": "p1",
+        },
+        "survey_results": {
+            **common,
+            # Staff have a name when the store knows one; the greeting copes without (see the digest).
+            "recipient": {"name": "Róisín Okafor", "email": "r.okafor@example.org", "role": "coordinator"},
+            **survey_results(),
+        },
+        "recognition_letter": {
+            **common,
+            "recipient": participant(TOMAS, "mentor"),
+            "starts_on": STARTS_ON,
+            "ends_on": ENDS_ON,
+        },
+        "reply": {
+            **common,
+            "recipient": participant(MARIE, "mentee"),
+            "title": "End-of-round feedback: your answers",
+            "intro": "Thank you, Marie-Claire. Here is what we understood from your reply:",
+            "lines": ["1. 4 (Very)", "2. yes", "3. Phone or video calls", "4. Des rencontres en groupe « en présentiel »."],
         },
         "round_end": {
             **common,
@@ -238,7 +341,7 @@ def contexts() -> dict[str, dict[str, object]]:
 
 
 KINDS = sorted(contexts())
-PARTICIPANT_KINDS = ["checkin", "intro_reminder", "nudge", "pairing", "round_end", "survey", "topic"]
+PARTICIPANT_KINDS = ["checkin", "intro_reminder", "nudge", "pairing", "round_end", "survey", "survey_reminder", "topic"]
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +389,10 @@ def parse_html(html: str) -> BalanceChecker:
 def test_every_kind_has_a_template_and_a_context() -> None:
     assert Renderer().kinds() == KINDS
     assert KINDS == sorted(
-        ["pairing", "intro_reminder", "topic", "nudge", "checkin", "liaison_summary", "digest", "survey", "round_end"]
+        [
+            "pairing", "intro_reminder", "topic", "nudge", "checkin", "liaison_summary", "digest", "survey",
+            "survey_reminder", "survey_results", "round_end", "reply", "recognition_letter",
+        ]  # fmt: skip
     )
 
 
@@ -463,19 +569,58 @@ def test_round_end_invites_only_mentors_to_ask_for_a_letter(rendered: dict[str, 
 def test_digest_lists_what_needs_coordinators(rendered: dict[str, RenderedMail]) -> None:
     mail = rendered["digest"]
     assert mail.subject == (
-        "Coordinators' digest for 3 Nov 2026: 2 questions, 1 bounce, 1 undelivered mail, 2 unknown senders"
+        "Coordinators' digest for 3 Nov 2026: 2 questions, 1 bounce, 1 undelivered mail, 2 unknown senders, "
+        "2 letter requests, 3 forged replies"
     )
     text = " ".join(mail.text.split())
     assert "attached to this email" in text
     assert "Marie-Claire d'Arcy <mc.darcy@example.fr>, received 2 Nov 2026, 16:05 CST" in text
     assert "siobhan.personal@gmail.example.com 3 messages" in text
-    quiet = {**contexts()["digest"], "questions": [], "bounces": [], "failed_deliveries": [], "unknown_senders": []}
+    quiet = {
+        **contexts()["digest"],
+        **dict.fromkeys(["questions", "bounces", "failed_deliveries", "unknown_senders", "letter_requests", "spoofed"], []),
+    }
     assert "nothing new" in Renderer().render("digest", quiet).subject
+
+
+def test_digest_gives_the_command_that_approves_each_letter(rendered: dict[str, RenderedMail]) -> None:
+    mail = rendered["digest"]
+    lines = mail.text.splitlines()
+    # The command on a line of its own, to copy into a reply as it is.
+    assert [line.strip() for line in lines if line.strip().startswith("approve letter")] == [
+        "approve letter 3",
+        "approve letter 4",
+    ]
+    text = " ".join(mail.text.split())
+    assert "Siobhán O'Connor <siobhan.o'connor@library.example.ie>, mentor in pair p1, asked 2 Nov 2026, 18:40 CST" in text
+    assert '"decline letter N"' in text
+    assert mail.html is not None
+    html_text = " ".join("".join(parse_html(mail.html).text).split())
+    assert "approve letter 3" in html_text and "approve letter 4" in html_text
+    assert "Letters of recognition to approve (2)" in html_text
+
+
+def test_digest_reports_forged_replies(rendered: dict[str, RenderedMail]) -> None:
+    mail = rendered["digest"]
+    text = " ".join(mail.text.split())
+    assert "Forged or misused reply addresses (3)" in text
+    assert "Someone tried to act with a forged or misused reply address" in text and "Nothing was changed." in text
+    assert "coordinator@example.org 2 attempts" in text
+    assert "(no sender address) 1 attempt" in text
+    assert mail.html is not None
+    html_text = " ".join("".join(parse_html(mail.html).text).split())
+    assert "Someone tried to act with a forged or misused reply address" in html_text
+    assert "(no sender address)" in html_text and 'href="mailto:coordinator@example.org"' in mail.html
+    only_forged = {
+        **contexts()["digest"],
+        **dict.fromkeys(["questions", "bounces", "failed_deliveries", "unknown_senders", "letter_requests"], []),
+    }
+    assert Renderer().render("digest", only_forged).subject == "Coordinators' digest for 3 Nov 2026: 3 forged replies"
 
 
 def test_liaison_summary_lists_pairs_needing_attention(rendered: dict[str, RenderedMail]) -> None:
     mail = rendered["liaison_summary"]
-    assert mail.subject == "Weekly summary for the week of 11 Jan 2027: 4 of 8 pairs active"
+    assert mail.subject == "Weekly summary for the week of 11 Jan 2027: 4 of 8 pairs active, 1 mentor asking for you"
     text = mail.text
     assert "Never started (1)" in text and "no contact logged yet" in text
     assert "last contact 11 Dec 2026, 31 days ago" in text
@@ -484,7 +629,87 @@ def test_liaison_summary_lists_pairs_needing_attention(rendered: dict[str, Rende
     assert mail.html is not None
     quiet = {**contexts()["liaison_summary"]}
     quiet.update(never_started=[], inactive_30=[], inactive_45=[], one_sided=[], paused=[], bouncing=[])
-    assert "Nothing needs your attention this week." in Renderer().render("liaison_summary", quiet).text
+    assert "Nothing needs your attention this week." not in Renderer().render("liaison_summary", quiet).text
+    quiet.update(low_ratings=[], contact_requests=[], counts={**quiet["counts"], "low_ratings": 0, "contact_requests": 0})
+    quiet_mail = Renderer().render("liaison_summary", quiet)
+    assert "Nothing needs your attention this week." in quiet_mail.text
+    assert quiet_mail.subject == "Weekly summary for the week of 11 Jan 2027: 4 of 8 pairs active"
+
+
+def test_liaison_summary_lists_check_in_concerns(rendered: dict[str, RenderedMail]) -> None:
+    mail = rendered["liaison_summary"]
+    lines = mail.text.splitlines()
+    asking = lines[lines.index("Mentors asking you to get in touch (1)") :]
+    assert asking[4:7] == [
+        "  p8  נועה כהן <noa.cohen@example.co.il>, mentor",
+        "      José Álvarez Núñez <jose.alvarez@biblioteca.example.es>, mentee",
+        "      asked in the month 5 check-in, 8 Jan 2027; rated 3 of 5",
+    ]
+    low = lines[lines.index("Low ratings in check-ins (2)") :]
+    assert "      rated 1 of 5 in the month 5 check-in, 7 Jan 2027" in low
+    assert "      rated 2 of 5 in the month 4 check-in, 16 Dec 2026" in low
+    assert "  Asking for you           1      Low check-in ratings     2" in lines
+    assert mail.html is not None
+    html_text = " ".join("".join(parse_html(mail.html).text).split())
+    assert "Mentors asking you to get in touch (1)" in html_text and "Asked to hear from you" in html_text
+    assert "Low ratings in check-ins (2)" in html_text and "Rated 1 of 5" in html_text
+    assert "Month 4, 16 Dec 2026" in html_text
+
+
+def test_survey_reminder_repeats_the_questions_and_the_closing_day(rendered: dict[str, RenderedMail]) -> None:
+    mail = rendered["survey_reminder"]
+    assert mail.subject == "A reminder: End-of-round feedback closes on 14 Jun 2027"
+    lines = mail.text.splitlines()
+    for example in ("    1. 4", "    2. yes", "    3. 1"):
+        assert example in lines
+    assert "     5 = Extremely" in lines
+    assert "your mentor" in mail.text  # Layla is a mentee
+    assert "please ignore this reminder" in " ".join(mail.text.split())
+
+
+def test_survey_results_chart_in_text(rendered: dict[str, RenderedMail]) -> None:
+    mail = rendered["survey_results"]
+    assert mail.subject == "Survey results: End-of-round feedback: 11 of 16 answered (69%)"
+    lines = mail.text.splitlines()
+    assert "11 of the 16 participants invited answered: a response rate of 69%." in " ".join(mail.text.split())
+    # Each answer's bar: the label, as many "#" as its count deserves (30 for the most), the count.
+    assert "   4 Very        " + "#" * 30 + " 5  (45%)" in lines
+    assert "   2 A little    " + "#" * 6 + " 1  (9%)" in lines
+    assert "   1 Not at all  0" in lines
+    assert "   yes  " + "#" * 30 + " 9  (90%)" in lines and "   no   ### 1  (10%)" in lines
+    assert "   In person             0" in lines
+    # The free-text answers in full, in alphabetical order, with no names.
+    answers = [line.strip() for line in lines if line.startswith("   - ")]
+    assert answers[1] == "- Être mis en relation plus tôt : le premier mois a passé vite."
+    assert "- كان البرنامج مفيدًا جدًا، وأتمنى لو كانت هناك لقاءات جماعية." in answers
+    assert "- מפגש פתיחה משותף לכל הזוגות היה עוזר מאוד." in answers
+
+
+def test_survey_results_chart_in_html(rendered: dict[str, RenderedMail]) -> None:
+    html = rendered["survey_results"].html
+    assert html is not None
+    html_text = " ".join("".join(parse_html(html).text).split())
+    assert "Survey results: End-of-round feedback" in html_text and "69%" in html_text
+    # A bar is a table cell as wide as its count against the most frequent answer, and the number is printed.
+    widths = re.findall(r'<td width="(\d+)%" title="(\d+)" style="height:20px;background-color:(#[0-9a-f]{6});', html)
+    scale = widths[:4]  # "Not at all" has no answers and no bar
+    assert [(w, n) for w, n, _ in scale] == [("20", "1"), ("40", "2"), ("100", "5"), ("60", "3")]
+    assert len({shade for _, _, shade in scale}) == 4, "each scale value its own shade"
+    assert ("100", "9") == widths[4][:2] and ("11", "1") == widths[5][:2]  # yes and no
+    assert "5 (45%)" in html_text and "9 (90%)" in html_text
+    # Free text: each answer in full, its direction found from its own text.
+    assert html.count('<div dir="auto" style="') == len(RESULT_TEXTS)
+    for text in RESULT_TEXTS:
+        assert text.replace("'", "&#39;") in html
+    assert "<bdi>Phone or video calls</bdi>" in html
+
+
+def test_survey_results_when_nobody_answered() -> None:
+    context = {**contexts()["survey_results"], "responded": 0, "response_rate": 0}
+    mail = Renderer().render("survey_results", context)
+    assert "0 of 16 answered (0%)" in mail.subject
+    assert "Nobody answered" in mail.text and "####" not in mail.text
+    assert mail.html is not None and "Nobody answered" in mail.html
 
 
 def test_liaison_heat_map_text_has_one_character_per_week(rendered: dict[str, RenderedMail]) -> None:
