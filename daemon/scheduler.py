@@ -26,7 +26,8 @@ from mentormail.store.db import Store
 
 log = logging.getLogger("mentormail.scheduler")
 
-DELIVERY_INTERVAL = timedelta(minutes=1)
+# Short: answers to replies should reach people within seconds, and a poll is one small query.
+DELIVERY_INTERVAL = timedelta(seconds=5)
 
 
 def utc_now() -> datetime:
