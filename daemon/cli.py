@@ -24,7 +24,14 @@ from mentormail.daemon.outcomes import Source, Transport
 from mentormail.daemon.service import build_intake, open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
 from mentormail.daemon.simulate import TRAFFIC_KINDS, SimulationError, simulate
-from mentormail.daemon.export import as_csv, as_json, contact_rows
+from mentormail.daemon.export import (
+    COLUMNS,
+    as_csv,
+    as_json,
+    contact_rows,
+    survey_columns,
+    survey_export_rows,
+)
 from mentormail.daemon.starter import create_starter
 from mentormail.daemon.status import status_document, status_table
 from mentormail.parsers.roster_csv import RosterError, parse_roster
@@ -111,8 +118,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="Maildir for the mail (default: ./simulated-outbox)",
     )
-    export = command("export", _export, "contacts per pair and month, by direction and channel, for reporting")
-    export.add_argument("what", choices=["contacts"], help="what to export")
+    export = command(
+        "export",
+        _export,
+        "for reporting: contacts per pair and month (by direction and channel), or survey answers "
+        "(a row per person and survey, a column per question); safe to open in a spreadsheet",
+    )
+    export.add_argument("what", choices=["contacts", "surveys"], help="what to export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     return parser
 
@@ -254,10 +266,13 @@ def _export(args: argparse.Namespace) -> int:
     store = _open_store(settings)
     try:
         with store.session() as session:
-            rows = contact_rows(queries.monthly_contacts(session, settings.program.zone))
+            if args.what == "contacts":
+                rows, columns = contact_rows(queries.monthly_contacts(session, settings.program.zone)), COLUMNS
+            else:
+                rows, columns = survey_export_rows(queries.survey_rows(session)), survey_columns(settings.surveys)
     finally:
         store.close()
-    sys.stdout.write(as_json(rows) if args.format == "json" else as_csv(rows))
+    sys.stdout.write(as_json(args.what, rows) if args.format == "json" else as_csv(rows, columns))
     return EXIT_OK
 
 

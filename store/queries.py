@@ -696,3 +696,28 @@ def name_of(session: Session, email: str) -> str:
 def days_since_contact(session: Session, pair_id: str, now: datetime) -> int | None:
     last = session.exec(select(func.max(ContactEvent.occurred_at)).where(ContactEvent.pair_id == pair_id)).one()
     return (now - as_utc(last)).days if last else None
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    survey_id: str
+    email: str
+    name: str
+    pair_id: str
+    updated_at: datetime
+    answers: dict[str, object]
+
+
+def survey_rows(session: Session) -> list[SurveyRow]:
+    people = {p.id: p for p in session.exec(select(Person))}
+    return [
+        SurveyRow(
+            r.survey_id,
+            people[r.person_id].email,
+            people[r.person_id].name,
+            r.pair_id,
+            as_utc(r.updated_at),
+            json.loads(r.answers),
+        )
+        for r in session.exec(select(SurveyResponse).order_by(SurveyResponse.survey_id, SurveyResponse.person_id))
+    ]

@@ -331,3 +331,17 @@ def test_a_letter_is_requested_approved_by_a_coordinator_and_delivered_as_a_pdf(
     text = PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text()
     assert "Dev Patel" in text and "Test mentoring round" in text and "maintained" in text
     assert "Eve Cohen" not in text
+
+
+def test_survey_answers_export_one_row_per_person_and_are_safe_in_a_spreadsheet(running) -> None:  # type: ignore[no-untyped-def]
+    program, daemon, relay = running
+    survey = mail_to(relay, "survey", "ben@example.net")
+    send(program, reply(survey, "ben@example.net", '1. 4\n2. yes\n3. =HYPERLINK("http://evil.example")'))
+    wait_until(lambda: replies_to(relay, "ben@example.net"))
+    lines = program.cli("export", "surveys").stdout.splitlines()
+    assert lines[0] == "survey,email,name,pair_id,answered_at,feedback.useful,feedback.recommend,feedback.change"
+    (ben,) = [line for line in lines if "ben@example.net" in line]
+    assert ben.startswith("feedback,ben@example.net,Ben O'Brien,p1,")
+    assert ben.endswith(',4,yes,"\'=HYPERLINK(""http://evil.example"")"')
+    rows = json.loads(program.cli("export", "surveys", "--format", "json").stdout)["surveys"]
+    assert [r["feedback.useful"] for r in rows if r["email"] == "ben@example.net"] == [4]
