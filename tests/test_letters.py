@@ -21,6 +21,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from conftest import require_tool
+
 from mentormail.daemon import letters
 from mentormail.daemon.letters import LetterError, LetterFacts, letter_pdf
 from mentormail.daemon.render import Renderer, TemplateError
@@ -231,9 +233,7 @@ def test_a_missing_font_names_the_debian_package(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("mentor", [SIOBHAN, LAYLA])
 def test_page_drawn_as_an_image(rendered: dict[str, bytes], mentor: str, tmp_path: Path) -> None:
     """Drawn by poppler, to be looked at: tests/screenshots/letter-*.png after a run."""
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm is None:
-        pytest.skip("pdftoppm is not installed (Debian package poppler-utils)")
+    pdftoppm = require_tool("pdftoppm")  # Debian's poppler-utils, installed by .ci/run
     source = tmp_path / "letter.pdf"
     source.write_bytes(rendered[mentor])
     subprocess.run([pdftoppm, "-r", "72", "-png", "-singlefile", source, tmp_path / "letter"], check=True, timeout=60)
