@@ -74,7 +74,8 @@ class Decision:
 
     @property
     def sender_id(self) -> int:
-        return self.facts.sender.person_id if self.facts and self.facts.sender else 0
+        writer = self.facts and (self.facts.sender or self.facts.staff)
+        return writer.person_id if writer else 0
 
 
 def utc_now() -> datetime:
@@ -149,9 +150,8 @@ class Intake:
         message_hash = self.message_hash(headers, raw)
         seen = queries.seen_before(session, message_hash)
         sender = roster.participant(headers.from_address)
-        coordinator = roster.staff_member(headers.from_address)
-        if headers.from_address not in self.policy.coordinators:
-            coordinator = None
+        staff = roster.staff_member(headers.from_address)
+        coordinator = staff if headers.from_address in self.policy.coordinators else None
         machine = classify_headers(headers, self.program_address)
         bounced: frozenset[str] = frozenset()
         full: bytes | None = None
@@ -165,7 +165,7 @@ class Intake:
         today = now.astimezone(self.policy.zone).date()
         body = text = None
         token = None
-        if _written_to_program(headers, sender or coordinator, machine, roster, self.program_address):
+        if _written_to_program(headers, sender or staff, machine, roster, self.program_address):
             full = full or (load_full() if load_full is not None else raw)
             body = body_text(full)
             text = strip_quotes(body)
@@ -180,6 +180,7 @@ class Intake:
             seen_pairs=seen.pairs,
             seen_outcomes=seen.outcomes,
             coordinator=coordinator,
+            staff=staff,
             token=token,
             authenticated=self._authenticated(headers),
             text=text,

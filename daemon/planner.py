@@ -546,15 +546,16 @@ def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime
 
 
 def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
-    """At a survey's last closing (across everyone invited), the results, once, to each member of
-    the committee: a mail each, so that each has a reply address of their own."""
+    """When a survey has closed for everyone invited, the results, once, to each member of the
+    committee: a mail each, so that each has a reply address of their own."""
     committee = _committee(calendar, state)
     for survey in calendar.surveys:
         invites = survey_invites(calendar, state, survey)
         if not invites or not committee:
             continue
         closes_on = max(invite.closes_on for invite in invites)
-        due = calendar.at(closes_on, calendar.schedule.send_time)
+        # Answers are taken through the last day the survey mail names: the results, the morning after.
+        due = calendar.at(closes_on + timedelta(days=1), calendar.schedule.send_time)
         keys = {person.email: f"survey_results:{survey.id}:{person.email}" for _, person in committee}
         if due > now or all(key in state.sent_keys for key in keys.values()):
             continue
@@ -571,9 +572,7 @@ def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) 
             )
 
 
-def survey_results(
-    survey: SurveySettings, invites: Sequence[SurveyInvite], state: PlannerState
-) -> dict[str, object]:
+def survey_results(survey: SurveySettings, invites: Sequence[SurveyInvite], state: PlannerState) -> dict[str, object]:
     """Response rate and, per question, the distribution of answers (or the free-text answers).
 
     Nothing names who answered what: the free-text answers are listed in alphabetical order, not
@@ -810,11 +809,12 @@ def _checkin_concerns(
     window = at - timedelta(days=CONTACT_REQUEST_DAYS)
     low: list[tuple[CheckinRow, PairState]] = []
     asked: list[tuple[CheckinRow, PairState]] = []
+    by_pair: dict[str, list[CheckinRow]] = {}
+    for reply in sorted(checkins, key=lambda c: (c.month, c.received_at)):
+        if reply.received_at <= at:
+            by_pair.setdefault(reply.pair_id, []).append(reply)
     for pair in pairs:
-        replies = sorted(
-            (c for c in checkins if c.pair_id == pair.pair_id and c.received_at <= at),
-            key=lambda c: (c.month, c.received_at),
-        )
+        replies = by_pair.get(pair.pair_id, [])
         rated = [c for c in replies if c.rating is not None]
         if rated and (rated[-1].rating or 0) <= LOW_RATING:
             low.append((rated[-1], pair))

@@ -50,6 +50,7 @@ class MessageFacts:
     seen_outcomes: frozenset[str]  # other outcomes already recorded for this message
     # Replies to the program (all empty for mail between partners, which is never read):
     coordinator: Participant | None = None  # the sender, when a configured coordinator
+    staff: Participant | None = None  # the sender, when a coordinator or the liaison
     token: ReplyToken | None = None
     authenticated: bool = True  # Authentication-Results from the trusted server, where one is set
     text: str | None = None  # the new text of a message to the program; None when not read
@@ -103,7 +104,7 @@ def _auto_reply(facts: MessageFacts, _: Roster) -> Outcome:
 
 
 def _stranger(facts: MessageFacts, _: Roster) -> bool:
-    return facts.sender is None
+    return facts.sender is None and facts.staff is None
 
 
 def _unknown_sender(facts: MessageFacts, _: Roster) -> Outcome:
@@ -176,7 +177,7 @@ def _someone_elses_token(facts: MessageFacts, _: Roster) -> bool:
     """A token made out to one person, used by another (0 means: any recipient of that mail)."""
     if facts.token is None or facts.token.claims is None or facts.token.claims.person == 0:
         return False
-    writer = facts.sender or facts.coordinator
+    writer = facts.sender or facts.staff
     return writer is None or writer.person_id != facts.token.claims.person
 
 
@@ -259,11 +260,13 @@ def _always(_facts: MessageFacts, _roster: Roster) -> bool:
 
 
 def _question(facts: MessageFacts, _: Roster) -> Outcome:
-    assert facts.sender is not None
+    writer = facts.sender or facts.staff
+    assert writer is not None
+    who = "a participant" if facts.sender else "a coordinator or the liaison"
     return Outcome(
         OutcomeKind.QUESTION,
-        "from a participant to the program, with no partner among the recipients",
-        addresses=(facts.sender.email,),
+        f"from {who} to the program, with no partner among the recipients",
+        addresses=(writer.email,),
     )
 
 

@@ -42,6 +42,8 @@ from mailparser_reply.constants import MAIL_LANGUAGES
 MAX_TEXT = 200_000
 # Raw messages larger than this are clipped before MIME parsing (attachments live at the end).
 MAX_RAW = 5_000_000
+# HTML is markup-heavy: this much of it is read (a megabyte of markup is far more than a reply).
+MAX_HTML = 1_000_000
 # The longest line the quote-header and signature patterns are shown. A quote header is far
 # shorter; content lines longer than this still reach the result in full.
 _PROBE_LINE = 400
@@ -108,8 +110,11 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     """Text from bytes in a declared charset; a wrong or unknown charset falls back, never raises."""
     declared = (charset or "").strip().strip("\"'").lower()
     tries: list[str] = []
-    tries.extend(_CHARSET_FALLBACKS.get(declared, ()))
     codec = _codec(charset)
+    if codec in (None, "cp1252", "ascii", "latin-1", "iso8859-1"):
+        # Mislabelled UTF-8 is far more common than Latin-1 that happens to be valid UTF-8.
+        tries.append("utf-8")
+    tries.extend(_CHARSET_FALLBACKS.get(declared, ()))
     if codec:
         tries.append(codec)
     tries += ["utf-8", "cp1252"]
@@ -163,10 +168,10 @@ def _is_attachment(part: Message) -> bool:
     return disposition == "attachment" or (bool(filename) and disposition != "inline")
 
 
-def _text_parts(msg: Message) -> tuple[list[Message], list[Message]]:
+def _text_parts(msg: Message, into_messages: bool = False) -> tuple[list[Message], list[Message]]:
     """The body's text/plain and text/html leaves, in order; attachments and attached messages
-    (message/rfc822) left out. In multipart/alternative, each kind is taken from its best
-    alternative only."""
+    (message/rfc822, unless `into_messages`) left out. In multipart/alternative, each kind is
+    taken from its best alternative only."""
     plain: list[Message] = []
     html: list[Message] = []
     stack: list[tuple[Message, int]] = [(msg, 0)]
@@ -178,7 +183,7 @@ def _text_parts(msg: Message) -> tuple[list[Message], list[Message]]:
             break
         ctype = part.get_content_type()
         if part.is_multipart():
-            if ctype == "message/rfc822" or _is_attachment(part):
+            if _is_attachment(part) or (ctype == "message/rfc822" and not into_messages):
                 continue
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/alternative":
@@ -209,6 +214,9 @@ def body_text(raw: bytes) -> str:
     try:
         msg = _BYTES_PARSER.parsebytes(raw[:MAX_RAW])
         plain, html = _text_parts(msg)
+        if not plain and not html:
+            # Nothing but a message inside (a forward as message/rfc822, a digest): read that.
+            plain, html = _text_parts(msg, into_messages=True)
         if plain:
             text = "\n".join(_part_text(p) for p in plain)
         elif html:
@@ -289,7 +297,8 @@ class _TextMaker(HTMLParser):
 
     def blank(self) -> None:
         self.newline()
-        if self.lines and self.lines[-1][1].strip():
+        # A blank line between paragraphs, and after a quote; none where a quote begins.
+        if self.lines and self.lines[-1][1].strip() and self.lines[-1][0] >= self.depth:
             self.lines.append((self.depth, ""))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -375,8 +384,14 @@ class _TextMaker(HTMLParser):
     def result(self) -> str:
         self.newline()
         out: list[str] = []
-        for depth, text in self.lines:
+        lines = self.lines
+        for n, (depth, text) in enumerate(lines):
             text = text.strip()
+            if not text and depth:
+                # A blank line inside a quote stays quoted; at a quote's edge it is just blank.
+                above = lines[n - 1][0] if n else 0
+                below = lines[n + 1][0] if n + 1 < len(lines) else 0
+                depth = depth if above == depth == below else 0
             out.append(("> " * depth + text).rstrip() if depth else text)
         joined = "\n".join(out)
         return re.sub(r"\n{3,}", "\n\n", joined).strip("\n")
@@ -386,7 +401,7 @@ def html_to_text(html: str) -> str:
     """Readable text from an HTML mail body; never raises."""
     maker = _TextMaker()
     try:
-        maker.feed(html[: MAX_TEXT * 10])
+        maker.feed(html[:MAX_HTML])
         maker.close()
     except Exception:  # html.parser is lenient; keep what was read
         pass
@@ -422,8 +437,12 @@ _EXTRA_HEADER_LINE = re.compile(
     # "On <date>, <name> wrote:" in any language and word order ("In data ... ha scritto:",
     # "tir. 18. apr. 2017 kl. 13:09 skrev ...:", "Em ... escreveu:", "<name> schrieb am <date>:"),
     # also after Zoho's dashes ("---- On ... wrote ----"). A real one always has a date or an address.
-    rf"^(?=[^\n]*[\d@])[-\s]*.{{0,300}}?\b(?:{_WROTE})(?:\s+(?:am|on|le|el|em|op|il|den)\b.{{0,200}})?\s*[:：]\s*$"
+    rf"^(?=[^\n]*[\d@])[-\s]*.{{0,300}}?\b(?:{_WROTE})"
+    rf"(?:\s+(?:am|on|le|el|em|op|il|den)\b.{{0,200}}|\s+[^<>\n]{{0,100}}<\s*[^<>\s]+@[^<>\s]+>|\s*\([^()]{{0,80}}\))?"
+    r"\s*[:：]\s*$"
     rf"|^(?=[^\n]*[\d@])\s*-{{2,}}\s*(?:On|Am|Le|El|Em|Op|Il)\b.{{0,300}}?\b(?:{_WROTE})\s*:?\s*-{{2,}}\s*$"
+    # ... and without the colon, when the address is there: "On <date> John <j@example.com> wrote"
+    rf"|^(?=[^\n]*\d)(?:On|Am|Le|El|Em|Op|Il)\b.{{0,300}}@.{{0,100}}\b(?:{_WROTE})\s*$"
     # Date first, no verb: "ср, 30 апр. 2025 г. в 15:19, John Doe <doe@example.com>:",
     # "30.09.2017, 18.30, "John - Doe" <j@example.com>:", "2017-12-22 10:35 GMT-02:00 Abhishek <a@b.c>:"
     r"|^(?=[^\n]*\d).{0,250}<[^<>\s@]+@[^<>\s]+>\)?\s*[:：]\s*$"
@@ -454,7 +473,7 @@ _HEADER_START = re.compile(
 _HEADER_FIELD = re.compile(
     r"^\s*\**\s*(?:From|Sent|To|Cc|Bcc|Date|Subject|Reply-To|"
     r"Von|Gesendet|An|Betreff|Datum|Antwort an|"
-    r"De|Envoy[ée](?: le)?|[ÀA]|Objet|Date d'envoi|Répondre à|"
+    r"De|Envoy[ée](?: le| par)?|[ÀA]|Objet|Date d'envoi|Répondre à|Message du|Copie à|Sujet|"
     r"Para|Enviado(?: el| em)?|Enviada em|Asunto|Fecha|Assunto|Data|Responder a|"
     r"Da|Inviato|Oggetto|Van|Verzonden|Aan|Onderwerp|"
     r"Fra|Sendt|Til|Emne|Från|Skickat|Till|Ämne|Od|Wysłano|Do|Temat|DW|Odesláno|Komu|Předmět|Kopie|"
@@ -470,12 +489,16 @@ _FROM_FIELD = re.compile(
 # A line that continues a header field: "<address>", "[mailto:...]".
 _FIELD_CONTINUATION = re.compile(r"^\s*[<(\[].{0,150}$|^\S{1,100}@\S{1,100}$")
 _SEPARATOR = re.compile(r"^\s*(?:[-_=*~—–─━＿]\s*){5,}$")
+# A rule with a title in it ("-------- Oprindelig besked --------"), or a short rule ("====").
+_TITLED_RULE = re.compile(r"^\s*[-_=*]{3,}\s*[^-_=*\s][^-_=*]{0,40}?\s*[-_=*]{3,}\s*$|^\s*[-_=*~—–]{3,}\s*$")
 _LONG_SEPARATOR = re.compile(r"^\s*(?:[-_=*~—–─━＿]\s*){10,}$")
 
 # Mobile and webmail footers the library misses ("Sent from my" and a few others it has).
 _EXTRA_FOOTER = re.compile(
     r"^\s*[(<\[]*\s*(?:"
-    r"Sent (?:from|via|with|using) [^,;!?.<]{1,50}(?:\s*<[^<>]{1,100}>)?\.?|Sent on the go\b.{0,30}|Get Outlook for .{1,40}|(?:Sent )?via mobile|"
+    r"Sent (?:from|via|with|using) [^,;!?.<]{1,50}(?:\s*<[^<>]{1,100}>)?\.?|Sent on the go\b.{0,30}|(?:Sent )?via mobile|"
+    r"(?:Get|Download) Outlook for .{1,40}|Télécharger Outlook pour .{1,40}|Outlook für .{1,30}herunterladen|"
+    r"Descargar Outlook para .{1,40}|Scarica Outlook per .{1,40}|Outlook voor .{1,30}downloaden|"
     r"Von meinem .{1,40} gesendet.*|Gesendet (?:von|mit) .{1,50}|Diese Nachricht wurde von meinem .{1,80}gesendet\.?|"
     r"Envoy[ée] (?:de|depuis|à partir de) (?:mon|ma|mon|Outlook|Yahoo|Mail) .{1,40}|Obtenir Outlook pour .{1,30}|"
     r"Enviado (?:desde|de|a partir do) (?:mi|meu|o meu|Outlook|Yahoo) .{1,40}|Obtener Outlook para .{1,30}|"
@@ -489,8 +512,9 @@ _EXTRA_FOOTER = re.compile(
 # A signature delimiter: "-- " (the standard), "--", "__" on a line of their own.
 _SIG_DELIMITER = re.compile(r"^\s*(?:--|__|—|–)\s*$")
 # "-Abhishek Kona": a hyphen glued to a name.
-_GLUED_NAME = re.compile(r"^\s*-[A-Z\u00c0-\u024f][\w.'’-]*(?:\s+[A-Z\u00c0-\u024f][\w.'’-]*){0,3}\s*$")
-_SPACED_NAME = re.compile(r"^\s*-\s[A-Z\u00c0-\u024f][\w.'’-]*(?:\s+[A-Z\u00c0-\u024f][\w.'’-]*){0,3}\s*$")
+_NAME = r"[A-Z\u00c0-\u024f][\w.'’-]*(?:\s+(?:[A-Z\u00c0-\u024f][\w.'’-]*|de|van|der|den|von|da|di|du|le|la|del|dos|bin)){0,4}"
+_GLUED_NAME = re.compile(rf"^\s*-{_NAME}\s*$")
+_SPACED_NAME = re.compile(rf"^\s*-\s{_NAME}\s*$")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f\u0400-\u042f][\w.'’-]*,?$|^[A-Z]\.?$")
 # A line with only a name on it, perhaps with a title after a bar or comma ("Jim Smith | Manager").
 _NAME_LINE = re.compile(
@@ -532,7 +556,7 @@ def _undo_quoted_printable(text: str) -> str:
     """A body handed over still quoted-printable encoded ("a =C3=A9crit", "w=\nrote:"): decode it."""
     utf8 = len(_QP_UTF8.findall(text[:20_000]))
     soft = len(_QP_SOFT_BREAK.findall(text[:20_000]))
-    if utf8 < 3 and not (soft >= 1 and len(_QP_ESCAPE.findall(text[:20_000])) >= 2):
+    if utf8 < 2 and not (soft >= 1 and len(_QP_ESCAPE.findall(text[:20_000])) >= 2):
         return text
     try:
         return quopri.decodestring(text.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
@@ -549,6 +573,9 @@ def _prepare(text: str) -> list[str]:
     blank = 0
     for line in text.split("\n"):
         line = line.rstrip()
+        if line.strip() in (">:", ">):") and lines and "<" in lines[-1] and not lines[-1].rstrip().endswith(">"):
+            lines[-1] += line.strip()  # Gmail wrapped "<address\n>:" of a quote header
+            continue
         if not line.strip():
             blank += 1
             if blank > 1:
@@ -654,10 +681,14 @@ def _header_spans(lines: list[str]) -> dict[int, int]:
                 i = last + 1
                 continue
         i += 1
-    # A separator line right above a header belongs to it.
+    # A separator line right above a header (or a blank line above) belongs to it.
     for first in sorted(spans):
-        if first > 0 and _SEPARATOR.match(probe_lines[first - 1]) and (first - 1) not in spans:
-            spans[first - 1] = spans.pop(first)
+        for above in (first - 1, first - 2):
+            if above < 0 or above in spans or (above == first - 2 and probe_lines[first - 1]):
+                continue
+            if _SEPARATOR.match(probe_lines[above]) or _TITLED_RULE.match(probe_lines[above]):
+                spans[above] = spans.pop(first)
+                break
     return spans
 
 
@@ -677,58 +708,91 @@ _SIGNOFF_KEYWORD = re.compile(
 )
 
 
-def _signoff_ok(lines: list[str], index: int, keyword_end: int) -> bool:
+def _signoff_ok(line: str, keyword_end: int, numbered_below: bool) -> bool:
     """A word sign-off ("Thanks,", "Best regards", "Pozdrawiam") starts a signature only on a short
     line (the keyword and at most a name), and not above numbered answers."""
-    line = lines[index].strip()
-    if len(line) > 60:
+    line = line.strip()
+    if len(line) > 60 or numbered_below:
         return False
     rest = line[keyword_end:].strip(" ,.!-–—:;")
     words = [w for w in rest.split() if any(ch.isalpha() for ch in w)]
     if len(words) > 3 or not all(_NAME_WORD.match(w) for w in words):
         return False
-    if any(ch.isdigit() for ch in rest):
-        return False
-    return not any(_NUMBERED.match(following) for following in lines[index + 1:])
+    return not any(ch.isdigit() for ch in rest)
 
 
-def _own_signature_start(lines: list[str], text_start: bool) -> int | None:
+@dataclass
+class _Below:
+    """Facts about the lines below each line (suffix tables), so that every rule is O(1) a line."""
+
+    nonblank: list[int]  # non-blank lines from i to the end
+    numbered: list[bool]  # a numbered answer ("2. yes") from i to the end
+    hyphen: list[bool]  # a line starting with "-" from i to the end
+    long: list[bool]  # a line longer than 100 characters from i to the end
+    last_paragraph: int  # where the last run of non-blank lines begins
+
+    @classmethod
+    def of(cls, lines: list[str]) -> _Below:
+        n = len(lines)
+        nonblank, numbered, hyphen, long = [0] * (n + 1), [False] * (n + 1), [False] * (n + 1), [False] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            stripped = lines[i].strip()
+            nonblank[i] = nonblank[i + 1] + (1 if stripped else 0)
+            numbered[i] = numbered[i + 1] or bool(_NUMBERED.match(stripped))
+            hyphen[i] = hyphen[i + 1] or stripped.startswith("-")
+            long[i] = long[i + 1] or len(stripped) > 100
+        last = n
+        while last > 0 and lines[last - 1].strip():
+            last -= 1
+        return cls(nonblank, numbered, hyphen, long, last)
+
+
+def _own_signature_start(lines: list[str], text_start: bool, below: _Below) -> int | None:
     """Our rules, line by line: "-- ", mobile footers, "-Name", a long rule above a short block,
-    a legal disclaimer, sign-offs the library lacks."""
-    n = len(lines)
-    nonblank_after = [0] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        nonblank_after[i] = nonblank_after[i + 1] + (1 if lines[i].strip() else 0)
+    a legal disclaimer, sign-offs the library lacks, a closing block of contact details."""
     for i, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
         if _SIG_DELIMITER.match(line):
+            # "Ana\n-- \nAna Alvarez": the name right above the delimiter goes with it.
+            if i > 0 and _looks_like_name(lines[i - 1]) and (not text_start if i == 1 else not lines[i - 2].strip()):
+                return i - 1
             return i
         if i == 0 and text_start:
             continue  # the first line of a reply is what the person wrote, whatever it looks like
         previous_blank = i == 0 or not lines[i - 1].strip()
         if len(stripped) <= 90 and _EXTRA_FOOTER.match(stripped):
             # "Stavros X.\nvia mobile": the name right above the footer goes with it.
-            if i > 0 and lines[i - 1].strip() and _NAME_LINE.match(lines[i - 1]) and (i > 1 or not text_start):
+            if i > 0 and _looks_like_name(lines[i - 1]) and (i > 1 or not text_start):
                 return i - 1
             return i
-        if _GLUED_NAME.match(line) and (previous_blank or nonblank_after[i] == 1):
-            if not any(x.lstrip().startswith("-") for x in lines[i + 1:] if x.strip()):
-                return i
-        if _SPACED_NAME.match(line) and previous_blank and nonblank_after[i] == 1:
+        if _GLUED_NAME.match(line) and (previous_blank or below.nonblank[i] == 1) and not below.hyphen[i + 1]:
             return i
-        if _LONG_SEPARATOR.match(line) and 0 < nonblank_after[i] - 1 <= 10:
-            if all(len(x.strip()) <= 100 for x in lines[i + 1:]):
-                return i
+        if _SPACED_NAME.match(line) and previous_blank and below.nonblank[i] == 1:
+            return i
+        if _LONG_SEPARATOR.match(line) and 0 < below.nonblank[i] - 1 <= 10 and not below.long[i + 1]:
+            return i
         if _DISCLAIMER_HEAD.match(stripped):
             return i
         match = _EXTRA_SIGNOFF.match(stripped)
-        if match and _signoff_ok(lines, i, match.end()):
+        if match and _signoff_ok(stripped, match.end(), below.numbered[i + 1]):
             return i
-        if previous_blank and i > 0 and _contact_block(lines[i:]):
+        if i == below.last_paragraph and i > 0 and _contact_block(lines[i:]):
             return i
     return None
+
+
+_ANSWER_WORDS = frozenset(
+    "yes no maybe ok okay none n/a ja nein vielleicht oui non peut-être sí si no quizás sim não "
+    "nee misschien tak nie ano ne igen nem kyllä ei да нет".split()
+)
+
+
+def _looks_like_name(line: str) -> bool:
+    """A line with only a name on it (not an answer such as "Yes")."""
+    stripped = line.strip().rstrip(".,!")
+    return bool(stripped) and stripped.lower() not in _ANSWER_WORDS and bool(_NAME_LINE.match(line))
 
 
 def _contact_block(lines: list[str]) -> bool:
@@ -737,12 +801,13 @@ def _contact_block(lines: list[str]) -> bool:
     rest = [line.strip() for line in lines if line.strip()]
     if len(rest) != len(lines) or not 2 <= len(rest) <= 8 or any(len(line) > 80 for line in rest):
         return False
-    if not _NAME_LINE.match(rest[0]):
+    if not _looks_like_name(rest[0]):
         return False
-    return any(_CONTACT.search(line) for line in rest[1:])
+    # "Jim Smith | Enrollment Manager": a business card even without an address or number.
+    return any(_CONTACT.search(line) for line in rest[1:]) or (" | " in rest[0] and len(rest) <= 4)
 
 
-def _library_signature_start(lines: list[str], text_start: bool) -> int | None:
+def _library_signature_start(lines: list[str], text_start: bool, below: _Below) -> int | None:
     """The library's signature pattern (sign-offs in its languages, Outlook separators, "Sent
     from my ..."), each hit checked so that a sentence starting "Thanks, ..." survives."""
     n = len(lines)
@@ -760,7 +825,9 @@ def _library_signature_start(lines: list[str], text_start: bool) -> int | None:
             return None
         line = _probe_line(lines[index])
         keyword = _SIGNOFF_KEYWORD.match(line)
-        if (index > 0 or not text_start) and (keyword is None or _signoff_ok(lines, index, keyword.end())):
+        if (index > 0 or not text_start) and (
+            keyword is None or _signoff_ok(line, keyword.end(), below.numbered[index + 1])
+        ):
             return index
         if index + 1 >= n:
             return None
@@ -771,13 +838,18 @@ def _library_signature_start(lines: list[str], text_start: bool) -> int | None:
 def _signature_start(lines: list[str], text_start: bool = True) -> int | None:
     """Where the signature of these lines (new text, unquoted) begins, or None. `text_start`: the
     lines begin the reply (its first line is never taken for a sign-off)."""
-    found = [x for x in (_own_signature_start(lines, text_start), _library_signature_start(lines, text_start)) if x is not None]
+    below = _Below.of(lines)
+    found = [
+        start
+        for start in (_own_signature_start(lines, text_start, below), _library_signature_start(lines, text_start, below))
+        if start is not None
+    ]
     return min(found) if found else None
 
 
 def _trim_tail(lines: list[str]) -> list[str]:
     """Drop trailing blank and separator lines."""
-    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1])):
+    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1]) or _TITLED_RULE.match(lines[-1])):
         lines.pop()
     return lines
 
@@ -804,19 +876,42 @@ def _has_content(lines: list[str], text_start: bool) -> bool:
     return any(line.strip() and not _SEPARATOR.match(line) for line in kept)
 
 
+def _rejoin_wrapped_quotes(lines: list[str]) -> list[str]:
+    """A quoted line the client wrapped a second time leaves its tail unquoted ("> ... Nullam
+    pharetra d" / "ignissim odio?"): mark such a tail quoted, so it is not taken for an answer."""
+    out = list(lines)
+    for i in range(1, len(out)):
+        line, above = out[i], out[i - 1]
+        if not line.strip() or _is_quoted(line) or not _is_quoted(above):
+            continue
+        above_text = _unquote(above).rstrip()
+        words = line.split()
+        wrapped = len(above_text) >= 50 and (above_text[-1:].isalnum() or above_text.endswith(","))
+        if wrapped and line.lstrip()[:1].islower() and len(words) >= 2:
+            following = out[i + 1] if i + 1 < len(out) else ""
+            if not following.strip() or _is_quoted(following):
+                depth = len(above) - len(above.lstrip(" >"))
+                out[i] = above[:depth].rstrip() + " " + line.strip()
+    return out
+
+
 def _segments(text: str) -> list[tuple[str, list[str]]]:
     """The reply cut where the quoted original starts, as (kind, lines) with kind "new" or
     "quote", attribution lines ("On ... wrote:" above a quote that is answered inline) dropped."""
-    lines = _prepare(text)
+    lines = _rejoin_wrapped_quotes(_prepare(text))
     spans = _header_spans(lines)
     keep = [True] * len(lines)
     cut = len(lines)
+    content_above = False  # once the person has written something, it stays written
+    checked = 0  # lines above this one have been looked at for content
     i = 0
     while i < len(lines):
         if i in spans and not _is_quoted(lines[i]):
             last = spans[i]
-            before = [line for line, k in zip(lines[:i], keep[:i]) if k]
-            if not _has_content(before, text_start=True):
+            if not content_above:
+                content_above = _has_content([x for x, k in zip(lines[checked:i], keep[checked:i]) if k], text_start=checked == 0)
+                checked = i
+            if not content_above:
                 # Nothing new above it: a header at the very top (a forwarded or pasted message),
                 # or an attribution above a bottom-posted or inline reply. Drop it and read on.
                 for j in range(i, last + 1):

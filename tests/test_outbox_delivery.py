@@ -106,7 +106,7 @@ def test_mail_that_cannot_be_delivered_is_given_up_and_listed_in_the_next_digest
 
     next_morning = FIRST_MORNING + timedelta(days=1)  # after the 08:00 digest
     added = mail.plan(next_morning)
-    assert "digest:2026-09-02" in added
+    assert "digest:2026-09-02:coordinator@example.org" in added
     mail.deliverer.deliver_due(next_morning)
     digest = relay.accepted[-1].decode()
     assert "X-Mentormail-Kind: digest" in digest and failed[0].recipients.split()[0] in digest
@@ -123,7 +123,7 @@ def test_a_question_is_forwarded_in_the_digest_then_its_text_is_wiped(program: P
     assert intake.ingest(question.as_bytes(), Source(Transport.SMTP)).kind.value == "question"
 
     next_morning = FIRST_MORNING + timedelta(days=1)
-    assert "digest:2026-09-02" in mail.plan(next_morning)
+    assert "digest:2026-09-02:coordinator@example.org" in mail.plan(next_morning)
     mail.deliverer.deliver_due(next_morning)
     digest = relay.accepted[-1]
     assert b"QUESTIONTEXT-7f3a" in digest and b"message/rfc822" in digest

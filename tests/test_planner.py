@@ -229,7 +229,9 @@ def at_local(day: date, hour: int = 12) -> datetime:
 def test_one_survey_per_person_timed_by_their_latest_pair() -> None:
     # Ana's second mentee joined two months late: her survey waits for that pair's end and is about it.
     late = replace(PAIRS[1], started_on=add_months(START, 2))
-    mails = run_round((PAIRS[0], late), until=add_months(late.started_on, 9) + timedelta(days=20), start=END - timedelta(days=30))
+    mails = run_round(
+        (PAIRS[0], late), until=add_months(late.started_on, 9) + timedelta(days=20), start=END - timedelta(days=30)
+    )
     surveys = {m.to[0].email: m for m in mails if m.kind == "survey"}
     assert set(surveys) == {"ana@example.org", "ben@example.net", "cleo@example.net"}
     ana = surveys["ana@example.org"]
@@ -275,7 +277,7 @@ def test_a_survey_open_less_than_two_weeks_is_reminded_of_halfway() -> None:
     mails = run_round(PAIRS[:1], until=SURVEY_END, calendar=short, start=END - timedelta(days=10))
     (reminder,) = [m for m in mails if m.kind == "survey_reminder" and m.to[0] == BEN]
     # Open from 29 May to 5 June: halfway is 1 June, not 29 May (a week before closing).
-    assert reminder.due_at == CALENDAR.at(END - timedelta(days=3) + timedelta(days=3), time(9))
+    assert reminder.due_at == CALENDAR.at(END, time(9))
 
 
 def test_no_reminder_after_an_answer_or_before_the_survey_was_sent() -> None:
@@ -309,8 +311,8 @@ def test_survey_results_go_once_to_each_member_of_the_committee() -> None:
         ((COORDINATOR,), 20, "survey_results:feedback:coordinator@example.org"),
         ((LIAISON,), 21, "survey_results:feedback:liaison@example.org"),
     ]
-    # At the close (15 June), when the survey stops taking answers.
-    assert {m.due_at for m in results} == {CALENDAR.at(END + timedelta(days=14), time(9))}
+    # The morning after the survey's last day (15 June), when it no longer takes answers.
+    assert {m.due_at for m in results} == {CALENDAR.at(END + timedelta(days=15), time(9))}
     assert results[0].context["recipient"]["role"] == "coordinator"
     assert results[1].context["recipient"]["role"] == "liaison"
     context = results[0].context
@@ -343,10 +345,13 @@ def test_survey_results_wait_for_the_last_closing_and_do_not_repeat() -> None:
     after_first_close = at_local(END + timedelta(days=15))
     assert not [m for m in due_mail(CALENDAR, state, after_first_close) if m.kind == "survey_results"]
     last_close = add_months(late.started_on, 9) + timedelta(days=14)
-    due = [m for m in due_mail(CALENDAR, state, at_local(last_close)) if m.kind == "survey_results"]
+    assert not [m for m in due_mail(CALENDAR, state, at_local(last_close)) if m.kind == "survey_results"]
+    due = [m for m in due_mail(CALENDAR, state, at_local(last_close + timedelta(days=1))) if m.kind == "survey_results"]
     assert len(due) == 2 and due[0].context["invited"] == 4
     sent = replace(state, sent_keys=frozenset(m.key for m in due))
-    assert not [m for m in due_mail(CALENDAR, sent, at_local(last_close + timedelta(days=30))) if m.kind == "survey_results"]
+    assert not [
+        m for m in due_mail(CALENDAR, sent, at_local(last_close + timedelta(days=30))) if m.kind == "survey_results"
+    ]
 
 
 # --- the committee's mail: check-ins, letters, forged replies ------------------------------------
@@ -413,7 +418,9 @@ def test_the_digest_lists_a_letter_to_approve_and_a_forged_reply_to_each_coordin
 
 def test_a_pending_letter_alone_brings_the_digest_and_unknown_staff_have_no_id() -> None:
     now = datetime(2026, 10, 5, 14, tzinfo=timezone.utc)
-    state = PlannerState(pairs=PAIRS, sent_keys=frozenset(), letter_requests=(LetterRow(3, ANA, "p1", now - timedelta(days=9)),))
+    state = PlannerState(
+        pairs=PAIRS, sent_keys=frozenset(), letter_requests=(LetterRow(3, ANA, "p1", now - timedelta(days=9)),)
+    )
     (digest,) = [m for m in due_mail(CALENDAR, state, now) if m.kind == "digest"]
     assert digest.to == (Person(0, "", "coordinator@example.org"),) and digest.reply_person == 0
     assert [r["approve"] for r in digest.context["letter_requests"]] == ["approve letter 3"]

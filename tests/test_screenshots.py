@@ -163,4 +163,6 @@ def test_screenshot_data_is_what_the_issue_asks_for() -> None:
     results = contexts()["survey_results"]
     assert {q["kind"] for q in results["questions"]} == {"scale", "yesno", "choice", "text"}
     texts = next(q["texts"] for q in results["questions"] if q["kind"] == "text")
-    assert any("\u0600" <= c <= "\u06ff" for t in texts for c in t) and any("\u0590" <= c <= "\u05ff" for t in texts for c in t)
+    assert any("\u0600" <= c <= "\u06ff" for t in texts for c in t) and any(
+        "\u0590" <= c <= "\u05ff" for t in texts for c in t
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import mailbox
 import sqlite3
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from conftest import Program
+from mentormail.parsers.tokens import Claims, token_in, verify
 
 NINE_TOPICS = "".join(f'\n[[topics]]\ntitle = "Topic {n}"\nprompts = ["Prompt {n}"]\n' for n in range(1, 10))
 SURVEY = """
@@ -50,7 +52,11 @@ def test_a_silent_round(round_program: Program) -> None:
     assert kind_counts(sent, "topic") == {**dict.fromkeys(PARTICIPANTS, 9), "ana@example.org": 18}
     assert kind_counts(sent, "intro_reminder") == {"ana@example.org": 4, "dev@example.org": 2}
     assert kind_counts(sent, "nudge") == {**dict.fromkeys(PARTICIPANTS, 9), "ana@example.org": 18}
-    assert kind_counts(sent, "survey") == {**dict.fromkeys(PARTICIPANTS, 1), "ana@example.org": 2}
+    # One survey per person (Ana too, with two mentees), and, as nobody answers, one reminder each
+    # a week before it closes on 15 June; the results go out the morning after, past --until.
+    assert kind_counts(sent, "survey") == dict.fromkeys(PARTICIPANTS, 1)
+    assert kind_counts(sent, "survey_reminder") == dict.fromkeys(PARTICIPANTS, 1)
+    assert kind_counts(sent, "survey_results") == {}
     # Every Monday from 7 September 2026 to a week after the round's end (1 June 2027).
     assert kind_counts(sent, "liaison_summary") == {"liaison@example.org": 40}
     assert "week of" in timeline and "2026-08-31" in timeline and "total" in timeline
@@ -83,3 +89,22 @@ def test_a_date_before_the_round_is_a_one_line_error(round_program: Program, tmp
     assert result.stderr.strip().splitlines() == [
         "mentormail: --until: 2026-01-01 is before the round starts (2026-09-01)"
     ]
+
+
+def test_survey_results_reach_each_member_of_the_committee_with_their_own_reply_address(
+    round_program: Program,
+) -> None:
+    outbox = round_program.root / "simulated-results"
+    round_program.cli("simulate", "--until", "2027-06-17", "--traffic", "none", "--outbox", str(outbox))
+    results = [m for m in mailbox.Maildir(outbox, create=False) if m["X-Mentormail-Kind"] == "survey_results"]
+    assert sorted(m["To"] for m in results) == ["coordinator@example.org", "liaison@example.org"]
+    secret = (round_program.root / "secret").read_bytes().strip()
+    people = set()
+    for message in results:
+        token = token_in(message["Reply-To"], "mentoring@example.org")
+        assert token is not None
+        claims = verify(secret, token, date(2027, 6, 16))
+        assert isinstance(claims, Claims) and claims.person != 0  # the staff member's own id
+        people.add(claims.person)
+        assert "0 of 5 answered (0%)" in message["Subject"]
+    assert len(people) == 2

@@ -243,7 +243,10 @@ def contexts() -> dict[str, dict[str, object]]:
             },
             # From the mentors' check-ins: Noa (p8) asks for the liaison; Zoë and Dev rated low.
             "contact_requests": [checkin_row("p8", 5, 5, 3, date(2027, 1, 8))],
-            "low_ratings": [checkin_row("p3", None, 5, 1, date(2027, 1, 7)), checkin_row("p5", 10, 4, 2, date(2026, 12, 16))],
+            "low_ratings": [
+                checkin_row("p3", None, 5, 1, date(2027, 1, 7)),
+                checkin_row("p5", 10, 4, 2, date(2026, 12, 16)),
+            ],
             "never_started": [pair_row("p3", None)],
             "inactive_30": [pair_row("p2", 31)],  # as the planner makes it: not the 45+ pairs
             "inactive_45": [pair_row("p7", 46)],
@@ -328,7 +331,12 @@ def contexts() -> dict[str, dict[str, object]]:
             "recipient": participant(MARIE, "mentee"),
             "title": "End-of-round feedback: your answers",
             "intro": "Thank you, Marie-Claire. Here is what we understood from your reply:",
-            "lines": ["1. 4 (Very)", "2. yes", "3. Phone or video calls", "4. Des rencontres en groupe « en présentiel »."],
+            "lines": [
+                "1. 4 (Very)",
+                "2. yes",
+                "3. Phone or video calls",
+                "4. Des rencontres en groupe « en présentiel ».",
+            ],
         },
         "round_end": {
             **common,
@@ -390,9 +398,20 @@ def test_every_kind_has_a_template_and_a_context() -> None:
     assert Renderer().kinds() == KINDS
     assert KINDS == sorted(
         [
-            "pairing", "intro_reminder", "topic", "nudge", "checkin", "liaison_summary", "digest", "survey",
-            "survey_reminder", "survey_results", "round_end", "reply", "recognition_letter",
-        ]  # fmt: skip
+            "pairing",
+            "intro_reminder",
+            "topic",
+            "nudge",
+            "checkin",
+            "liaison_summary",
+            "digest",
+            "survey",
+            "survey_reminder",
+            "survey_results",
+            "round_end",
+            "reply",
+            "recognition_letter",
+        ]
     )
 
 
@@ -578,7 +597,9 @@ def test_digest_lists_what_needs_coordinators(rendered: dict[str, RenderedMail])
     assert "siobhan.personal@gmail.example.com 3 messages" in text
     quiet = {
         **contexts()["digest"],
-        **dict.fromkeys(["questions", "bounces", "failed_deliveries", "unknown_senders", "letter_requests", "spoofed"], []),
+        **dict.fromkeys(
+            ["questions", "bounces", "failed_deliveries", "unknown_senders", "letter_requests", "spoofed"], []
+        ),
     }
     assert "nothing new" in Renderer().render("digest", quiet).subject
 
@@ -592,7 +613,9 @@ def test_digest_gives_the_command_that_approves_each_letter(rendered: dict[str, 
         "approve letter 4",
     ]
     text = " ".join(mail.text.split())
-    assert "Siobhán O'Connor <siobhan.o'connor@library.example.ie>, mentor in pair p1, asked 2 Nov 2026, 18:40 CST" in text
+    assert (
+        "Siobhán O'Connor <siobhan.o'connor@library.example.ie>, mentor in pair p1, asked 2 Nov 2026, 18:40 CST" in text
+    )
     assert '"decline letter N"' in text
     assert mail.html is not None
     html_text = " ".join("".join(parse_html(mail.html).text).split())
@@ -630,7 +653,9 @@ def test_liaison_summary_lists_pairs_needing_attention(rendered: dict[str, Rende
     quiet = {**contexts()["liaison_summary"]}
     quiet.update(never_started=[], inactive_30=[], inactive_45=[], one_sided=[], paused=[], bouncing=[])
     assert "Nothing needs your attention this week." not in Renderer().render("liaison_summary", quiet).text
-    quiet.update(low_ratings=[], contact_requests=[], counts={**quiet["counts"], "low_ratings": 0, "contact_requests": 0})
+    quiet.update(
+        low_ratings=[], contact_requests=[], counts={**quiet["counts"], "low_ratings": 0, "contact_requests": 0}
+    )
     quiet_mail = Renderer().render("liaison_summary", quiet)
     assert "Nothing needs your attention this week." in quiet_mail.text
     assert quiet_mail.subject == "Weekly summary for the week of 11 Jan 2027: 4 of 8 pairs active"
@@ -836,3 +861,16 @@ def test_rulers_line_up_with_weeks() -> None:
     # A round that starts on the last day of August: September, the first full month, gets the label.
     assert month_ruler(WEEKS[:10]) == " Sep Oct Nov"
     assert month_ruler([date(2026, 9, 7), date(2026, 9, 14), date(2026, 9, 21), date(2026, 9, 28)]) == "Sep"
+
+
+def test_survey_results_long_answer_labels_keep_lines_short() -> None:
+    context = survey_results()
+    choice = context["questions"][2]
+    choice["bars"] = [{**bar, "label": bar["label"] + ", or a messaging app such as Signal"} for bar in choice["bars"]]
+    text = Renderer().render("survey_results", {**contexts()["survey_results"], **context}).text
+    bar_lines = [line for line in text.splitlines() if "#" in line]
+    assert len(bar_lines) == 9 and all(len(line) <= 78 for line in bar_lines), max(bar_lines, key=len)
+    # Cut to 30 characters, with the bars still lined up.
+    phone = next(line for line in bar_lines if line.startswith("   Phone"))
+    email = next(line for line in bar_lines if line.startswith("   Email"))
+    assert phone[3:33].endswith("…") and phone.index("#") == email.index("#") == 35
