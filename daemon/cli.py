@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="Maildir for the mail (default: ./simulated-outbox)",
     )
+    simulate.add_argument(
+        "--replies",
+        action="store_true",
+        help="imagined people answer the program's mail (surveys, check-ins, a letter request and its approval; "
+        "quiet pairs report calls instead)",
+    )
     export = command(
         "export",
         _export,
@@ -253,7 +259,7 @@ def _status(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        timeline = simulate(settings, args.until, args.traffic, args.outbox)
+        timeline = simulate(settings, args.until, args.traffic, args.outbox, replies=args.replies)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
     print(timeline.table())

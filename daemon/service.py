@@ -13,10 +13,11 @@ import asyncio
 import logging
 import signal
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from mentormail.daemon.compose import Composer
-from mentormail.daemon.intake import Intake, IntakePolicy
+from mentormail.daemon.intake import Intake, IntakePolicy, utc_now
 from mentormail.daemon.replies import ReplyEffects
 from mentormail.daemon.scheduler import ProgramMail, Scheduler
 from mentormail.daemon.settings import Settings
@@ -38,7 +39,7 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def build_intake(settings: Settings, store: Store) -> Intake:
+def build_intake(settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now) -> Intake:
     """Intake as the config makes it: who the coordinators are, whose authentication to trust,
     and the effects of replies (answers go out through the outbox)."""
     policy = IntakePolicy(
@@ -47,7 +48,7 @@ def build_intake(settings: Settings, store: Store) -> Intake:
         zone=settings.program.zone,
     )
     effects = ReplyEffects(settings, Composer.for_settings(settings))
-    return Intake(store, settings.program.address, settings.secret(), policy=policy, effects=effects)
+    return Intake(store, settings.program.address, settings.secret(), clock, policy=policy, effects=effects)
 
 
 def run(settings: Settings) -> None:

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from mentormail.daemon.backends import MaildirBackend
 from mentormail.daemon.delivery import Deliverer
 from mentormail.daemon.planner import PairState, add_months
 from mentormail.daemon.scheduler import ProgramMail
-from mentormail.daemon.service import open_store
+from mentormail.daemon.service import build_intake, open_store
+from mentormail.daemon.synthetic import RecordingMaildir, SyntheticPeople
 from mentormail.daemon.settings import Settings
 from mentormail.store import queries
 from mentormail.store.db import Store
@@ -65,18 +65,19 @@ class Timeline:
         return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def simulate(settings: Settings, until: date, traffic: str, outbox: Path) -> Timeline:
+def simulate(settings: Settings, until: date, traffic: str, outbox: Path, replies: bool = False) -> Timeline:
     if traffic not in TRAFFIC_KINDS:
         raise SimulationError(f"--traffic: must be one of {', '.join(TRAFFIC_KINDS)} (got {traffic!r})")
     with tempfile.TemporaryDirectory(prefix="mentormail-simulate-") as scratch_dir:
-        scratch = _scratch_copy(settings, Path(scratch_dir) / "scratch.db")
+        scratch_settings = _with_store(settings, f"sqlite:///{Path(scratch_dir) / 'scratch.db'}")
+        scratch = _scratch_copy(settings, scratch_settings)
         try:
-            return _run(settings, scratch, until, traffic, outbox)
+            return _run(scratch_settings, scratch, until, traffic, outbox, replies)
         finally:
             scratch.close()
 
 
-def _scratch_copy(settings: Settings, target: Path) -> Store:
+def _scratch_copy(settings: Settings, scratch: Settings) -> Store:
     """A copy of the real store (SQLite's online backup: consistent even while the daemon writes)."""
     url = make_url(settings.store.url)
     if url.get_backend_name() != "sqlite":
@@ -85,19 +86,19 @@ def _scratch_copy(settings: Settings, target: Path) -> Store:
         )
     source = Path(url.database or "")
     if source.exists():
+        target = make_url(scratch.store.url).database or ""
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as real, sqlite3.connect(target) as copy:
             real.backup(copy)
         real.close()
         copy.close()
-    scratch_settings = _with_store(settings, f"sqlite:///{target}")
-    return open_store(scratch_settings)
+    return open_store(scratch)
 
 
 def _with_store(settings: Settings, url: str) -> Settings:
     return replace(settings, store=replace(settings.store, url=url))
 
 
-def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Path) -> Timeline:
+def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Path, replies: bool) -> Timeline:
     with store.session() as session:
         pairs = queries.planner_state(session).pairs
     if not pairs:
@@ -108,11 +109,13 @@ def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Pa
     if end <= start:
         raise SimulationError(f"--until: {until} is before the round starts ({start.astimezone(zone).date()})")
 
-    backend = MaildirBackend(outbox)
+    backend = RecordingMaildir(outbox)
     give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
     program_mail = ProgramMail(store, settings, Deliverer(store, backend, give_up))
+    clock = _VirtualClock(start)
+    people = SyntheticPeople(settings, build_intake(settings, store, clock)) if replies else None
     months = settings.program.months
-    contacts = sorted(_traffic(traffic, pairs, months, zone), key=lambda c: c[1])
+    contacts = sorted(_traffic(traffic, pairs, months, zone, calls=replies), key=lambda c: c.when)
     timeline = Timeline(outbox=outbox)
     # Mail the real store had already sent is not part of the preview.
     with store.session() as session:
@@ -120,14 +123,22 @@ def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Pa
     now, next_contact, last_noted = start, 0, already_sent
     state = None  # the planner's view of the store, re-read only after the store changed
     while now < end:
-        while next_contact < len(contacts) and contacts[next_contact][1] <= now:
-            _record_contact(store, *contacts[next_contact])
+        clock.now = now
+        while next_contact < len(contacts) and contacts[next_contact].when <= now:
+            contact = contacts[next_contact]
+            if contact.channel == "email":
+                _record_contact(store, contact)
+            elif people is not None:
+                people.report_call(contact.writer, now)
             next_contact, state = next_contact + 1, None
         if state is None:
             with store.session() as session:
                 state = queries.planner_state(session)
-        if program_mail.plan(now, state):
+        if program_mail.plan(now, state) or people is not None:
             program_mail.deliver(now)
+            # Answers to what just went out arrive within the hour; ours to them go next tick.
+            if people is not None and people.answer(backend.take(), now):
+                state = None
             last_noted = _note_sent(store, timeline, last_noted, zone)
             state = None
         now += STEP
@@ -135,10 +146,22 @@ def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Pa
     return timeline
 
 
+@dataclass(frozen=True)
+class _Contact:
+    pair_id: str
+    when: datetime
+    direction: str
+    n: int
+    channel: str  # "email": logged directly; "phone": reported by mail through intake
+    writer: str
+
+
 def _traffic(
-    kind: str, pairs: tuple[PairState, ...], months: int, zone: ZoneInfo
-) -> Iterator[tuple[str, datetime, str, int]]:
-    """(pair id, when, direction, n): a contact every two weeks, alternating who writes."""
+    kind: str, pairs: tuple[PairState, ...], months: int, zone: ZoneInfo, *, calls: bool
+) -> Iterator[_Contact]:
+    """A contact every two weeks, alternating who writes. In "quiet-pairs", every other pair
+    stops emailing after three weeks; with `calls`, its mentee reports a call every three weeks
+    instead (which keeps it off the inactivity lists)."""
     if kind == "none":
         return
     for index, pair in enumerate(pairs):
@@ -146,14 +169,31 @@ def _traffic(
         last = datetime.combine(add_months(pair.started_on, months), time(0), tzinfo=zone)
         quiet = kind == "quiet-pairs" and index % 2 == 1
         moment, n = first, 0
-        while moment < last and not (quiet and moment - first >= QUIET_AFTER):
-            yield pair.pair_id, moment, ("mentor_to_mentee", "mentee_to_mentor")[n % 2], n
-            moment, n = moment + STEADY_EVERY, n + 1
+        while moment < last:
+            emailing = not (quiet and moment - first >= QUIET_AFTER)
+            if emailing:
+                direction = ("mentor_to_mentee", "mentee_to_mentor")[n % 2]
+                writer = (pair.mentor if n % 2 == 0 else pair.mentee).email
+                yield _Contact(pair.pair_id, moment, direction, n, "email", writer)
+            elif calls:
+                yield _Contact(pair.pair_id, moment, "mentee_to_mentor", n, "phone", pair.mentee.email)
+            else:
+                break
+            moment, n = moment + (STEADY_EVERY if emailing else QUIET_AFTER), n + 1
 
 
-def _record_contact(store: Store, pair_id: str, when: datetime, direction: str, n: int) -> None:
+def _record_contact(store: Store, contact: _Contact) -> None:
     with store.session() as session:
-        queries.record_simulated_contact(session, pair_id, when, direction, f"simulated:{pair_id}:{n}")
+        key = f"simulated:{contact.pair_id}:{contact.n}"
+        queries.record_simulated_contact(session, contact.pair_id, contact.when, contact.direction, key)
+
+
+class _VirtualClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _note_sent(store: Store, timeline: Timeline, after_id: int, zone: ZoneInfo) -> int:

@@ -108,3 +108,36 @@ def test_survey_results_reach_each_member_of_the_committee_with_their_own_reply_
         people.add(claims.person)
         assert "0 of 5 answered (0%)" in message["Subject"]
     assert len(people) == 2
+
+
+def test_a_round_with_replies_ends_with_survey_results_and_an_approved_letter(round_program: Program) -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    round_program.write_config(extra=NINE_TOPICS + SURVEY)
+    outbox = round_program.root / "with-replies"
+    round_program.cli(
+        "simulate", "--until", "2027-06-25", "--traffic", "quiet-pairs", "--replies", "--outbox", str(outbox)
+    )
+    mails = [message_from_bytes(path.read_bytes(), policy=email_policy.default) for path in (outbox / "new").iterdir()]
+
+    def of(kind: str) -> list:  # type: ignore[type-arg]
+        return [m for m in mails if m["X-Mentormail-Kind"] == kind]
+
+    # The quiet pair (Ana and Cléo) reported calls instead of writing: nobody was nudged.
+    assert of("nudge") == []
+    assert any("Logged: your phone call" in str(m["Subject"]) for m in of("reply"))
+    # Everyone answered the survey, so no reminder; the committee got the results.
+    assert of("survey_reminder") == []
+    assert sorted(str(m["To"]) for m in of("survey_results")) == ["coordinator@example.org", "liaison@example.org"]
+    assert "5 of the 5 participants invited answered" in of("survey_results")[0].get_body(("plain",)).get_content()
+    # One mentor's check-in asked for the liaison; the next weekly summary says so.
+    assert any("asking for you" in str(m["Subject"]) for m in of("liaison_summary"))
+    # A mentor asked for a letter at the end; a coordinator approved it from the digest.
+    (letter,) = of("recognition_letter")
+    pdf = next(part for part in letter.iter_attachments() if part.get_content_type() == "application/pdf")
+    text = PdfReader(BytesIO(pdf.get_content())).pages[0].extract_text()
+    assert "maintained" in text and ("Ana Álvarez" in text or "Dev Patel" in text)
