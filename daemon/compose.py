@@ -74,9 +74,13 @@ class Composer:
     ) -> OutboxMessage:
         rendered = self.renderer.render(mail.kind, mail.context)
         sent_on = mail.due_at.astimezone(self.sender.zone).date()
-        reply_token = self._token(Purpose.REPLY, mail.reply_person, mail.reference, sent_on, REPLY_VALID_DAYS)
+        reply_token = self._token(
+            Purpose.REPLY, mail.reply_person, _reference(mail.reference, mail.key), sent_on, REPLY_VALID_DAYS
+        )
         bounce_person = mail.to[0].person_id if len(mail.to) == 1 else 0
-        bounce_token = self._token(Purpose.BOUNCE, bounce_person, mail.kind, sent_on, BOUNCE_VALID_DAYS)
+        bounce_token = self._token(
+            Purpose.BOUNCE, bounce_person, _reference(mail.kind, mail.key), sent_on, BOUNCE_VALID_DAYS
+        )
         # The token makes a reply's In-Reply-To verifiable; the key's hash makes the ID unique
         # even for two mails with the same claims on one day.
         message_id = f"{reply_token}.{hashlib.sha256(mail.key.encode()).hexdigest()[:12]}@{self.sender.domain}"
@@ -113,7 +117,7 @@ class Composer:
         )
 
     def _token(self, purpose: Purpose, person: int, reference: str, sent_on: date, days: int) -> str:
-        claims = Claims(purpose, person, _reference(reference), sent_on + timedelta(days=days))
+        claims = Claims(purpose, person, reference, sent_on + timedelta(days=days))
         return make_token(self.sender.secret, claims)
 
 
@@ -121,7 +125,16 @@ def _address(person: Person) -> Address:
     return Address(person.name, addr_spec=person.email) if person.name else Address(addr_spec=person.email)
 
 
-def _reference(text: str) -> str:
-    """A token reference: lower case, a-z 0-9 . _ : - only, short (a roster's pair ids need not be)."""
-    cleaned = re.sub(r"[^a-z0-9._:-]", "-", text.lower())[:MAX_REFERENCE_LENGTH]
-    return cleaned or "mail"
+def _reference(text: str, key: str) -> str:
+    """A token reference: what the mail is about, and a digest of its key.
+
+    The digest makes every mail's token its own, so that a reply finds the very mail it answers
+    (two check-ins to a mentor of two mentees, on the same day, would otherwise share a token).
+    Lower case, a-z 0-9 . _ : - only, at most MAX_REFERENCE_LENGTH.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_KEY_DIGEST_LENGTH]
+    about = re.sub(r"[^a-z0-9._:-]", "-", text.lower())[: MAX_REFERENCE_LENGTH - _KEY_DIGEST_LENGTH - 1]
+    return f"{about or 'mail'}.{digest}"
+
+
+_KEY_DIGEST_LENGTH = 8

@@ -124,7 +124,10 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         except (UnicodeError, LookupError, ValueError):
             continue
     # cp1252 leaves five bytes undefined; latin-1 takes any byte.
-    return data.decode(codec or "utf-8", errors="replace") if codec else data.decode("latin-1")
+    try:
+        return data.decode(codec, errors="replace") if codec else data.decode("latin-1")
+    except Exception:  # a bytes-to-bytes "charset" such as base64_codec
+        return data.decode("latin-1")
 
 
 def _part_text(part: Message) -> str:
@@ -283,16 +286,13 @@ class _TextMaker(HTMLParser):
         self.skip = 0
         self.pre = 0
         self.lists: list[list[int]] = []  # per open list: [is_ordered, counter]
-
-    # Line handling
-    def _text_so_far(self) -> str:
-        return "".join(self.current)
+        self.has_text = False  # whether the current line has more than whitespace
 
     def newline(self, force: bool = False) -> None:
-        text = self._text_so_far()
-        if text.strip() or force:
-            self.lines.append((self.current_depth, text))
+        if self.has_text or force:
+            self.lines.append((self.current_depth, "".join(self.current)))
         self.current = []
+        self.has_text = False
         self.current_depth = self.depth
 
     def blank(self) -> None:
@@ -327,11 +327,12 @@ class _TextMaker(HTMLParser):
                 self.current.append(f"{self.lists[-1][1]}. ")
             else:
                 self.current.append("- ")
+            self.has_text = True
         elif tag in ("ul", "ol", "menu", "dir"):
             self.newline()
             self.lists.append([1 if tag == "ol" else 0, 0])
         elif tag in ("td", "th"):
-            if self._text_so_far().strip():
+            if self.has_text:
                 self.current.append(" ")
         elif tag in _BLOCK:
             self.newline()
@@ -375,11 +376,14 @@ class _TextMaker(HTMLParser):
                 if i:
                     self.newline(force=True)
                 self.current.append(part.replace("\u00a0", " "))
+                self.has_text = self.has_text or bool(part.strip())
             return
         text = _SPACES.sub(" ", data)
-        if not self._text_so_far().strip():
+        if not self.has_text:
             text = text.lstrip(" ")
-        self.current.append(text)
+        if text:
+            self.current.append(text)
+            self.has_text = self.has_text or bool(text.strip())
 
     def result(self) -> str:
         self.newline()
@@ -392,7 +396,7 @@ class _TextMaker(HTMLParser):
                 above = lines[n - 1][0] if n else 0
                 below = lines[n + 1][0] if n + 1 < len(lines) else 0
                 depth = depth if above == depth == below else 0
-            out.append(("> " * depth + text).rstrip() if depth else text)
+            out.append(("> " * min(depth, 20) + text).rstrip() if depth else text)
         joined = "\n".join(out)
         return re.sub(r"\n{3,}", "\n\n", joined).strip("\n")
 
@@ -484,6 +488,15 @@ _HEADER_FIELD = re.compile(
 )
 _FROM_FIELD = re.compile(
     r"^\s*\**\s*(?:From|Von|De|Van|Fra|Från|Od|Feladó|Lähettäjä|От|差出人|发件人|寄件者|Da)\s*\**\s*[:：]",
+    re.IGNORECASE,
+)
+# The first line of a forwarded or "original" message: what follows was not written by the sender.
+_FORWARD_MARK = re.compile(
+    r"^\s*(?:[-_=*]{2,}\s*(?:Original Message|Originalnachricht|Ursprüngliche Nachricht|Message d'origine|"
+    r"Mensaje original|Mensagem original|Messaggio originale|Oorspronkelijk bericht|Oprindelig meddelelse|"
+    r"Forwarded message|Weitergeleitete Nachricht|Message transféré|Mensaje reenviado|Mensagem encaminhada)"
+    r"|Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié|"
+    r"(?:[-_=*~—–─━＿]\s*){5,}$)",
     re.IGNORECASE,
 )
 # A line that continues a header field: "<address>", "[mailto:...]".
@@ -668,7 +681,7 @@ def _header_spans(lines: list[str]) -> dict[int, int]:
         for k in (1, 2) if _HEADER_START.search(line) else ():
             if i + k >= n or not probe_lines[i + k] or probe_lines[i + k].startswith(">"):
                 break
-            if _EXTRA_HEADER_LINE.match(" ".join(probe_lines[i:i + k + 1])):
+            if _EXTRA_HEADER_LINE.match(" ".join(probe_lines[i : i + k + 1])):
                 spans[i] = max(i + k, spans.get(i, i))
                 break
         if i in spans:
@@ -708,11 +721,26 @@ _SIGNOFF_KEYWORD = re.compile(
 )
 
 
-def _signoff_ok(line: str, keyword_end: int, numbered_below: bool) -> bool:
+def _signature_like(line: str) -> bool:
+    """What follows a sign-off: a name, a rule, a footer, contact details, a logo."""
+    stripped = line.strip()
+    return (
+        _looks_like_name(stripped.strip("*_ "))
+        or bool(_SEPARATOR.match(stripped) or _TITLED_RULE.match(stripped) or _SIG_DELIMITER.match(stripped))
+        or bool(_EXTRA_FOOTER.match(stripped) or _EXTRA_SIGNOFF.match(stripped) or _SIGNOFF_KEYWORD.match(stripped))
+        or (len(stripped) <= 80 and bool(_CONTACT.search(stripped)))
+        or stripped.startswith(("![", "<", "[", "(", "/"))
+    )
+
+
+def _signoff_ok(line: str, keyword_end: int, numbered_below: bool, next_line: str | None) -> bool:
     """A word sign-off ("Thanks,", "Best regards", "Pozdrawiam") starts a signature only on a short
-    line (the keyword and at most a name), and not above numbered answers."""
+    line (the keyword and at most a name), with nothing or a signature below it (a name, a rule,
+    contact details), and not above numbered answers: "Thanks!\n\nHere are my answers" goes on."""
     line = line.strip()
     if len(line) > 60 or numbered_below:
+        return False
+    if next_line is not None and not _signature_like(next_line):
         return False
     rest = line[keyword_end:].strip(" ,.!-–—:;")
     words = [w for w in rest.split() if any(ch.isalpha() for ch in w)]
@@ -729,14 +757,21 @@ class _Below:
     numbered: list[bool]  # a numbered answer ("2. yes") from i to the end
     hyphen: list[bool]  # a line starting with "-" from i to the end
     long: list[bool]  # a line longer than 100 characters from i to the end
+    next_line: list[int]  # the first non-blank line from i on (len(lines) if none)
     last_paragraph: int  # where the last run of non-blank lines begins
+
+    def line_after(self, lines: list[str], i: int) -> str | None:
+        following = self.next_line[i + 1]
+        return lines[following] if following < len(lines) else None
 
     @classmethod
     def of(cls, lines: list[str]) -> _Below:
         n = len(lines)
         nonblank, numbered, hyphen, long = [0] * (n + 1), [False] * (n + 1), [False] * (n + 1), [False] * (n + 1)
+        next_line = [n] * (n + 2)
         for i in range(n - 1, -1, -1):
             stripped = lines[i].strip()
+            next_line[i] = i if stripped else next_line[i + 1]
             nonblank[i] = nonblank[i + 1] + (1 if stripped else 0)
             numbered[i] = numbered[i + 1] or bool(_NUMBERED.match(stripped))
             hyphen[i] = hyphen[i + 1] or stripped.startswith("-")
@@ -744,7 +779,7 @@ class _Below:
         last = n
         while last > 0 and lines[last - 1].strip():
             last -= 1
-        return cls(nonblank, numbered, hyphen, long, last)
+        return cls(nonblank, numbered, hyphen, long, next_line, last)
 
 
 def _own_signature_start(lines: list[str], text_start: bool, below: _Below) -> int | None:
@@ -776,7 +811,7 @@ def _own_signature_start(lines: list[str], text_start: bool, below: _Below) -> i
         if _DISCLAIMER_HEAD.match(stripped):
             return i
         match = _EXTRA_SIGNOFF.match(stripped)
-        if match and _signoff_ok(stripped, match.end(), below.numbered[i + 1]):
+        if match and _signoff_ok(stripped, match.end(), below.numbered[i + 1], below.line_after(lines, i)):
             return i
         if i == below.last_paragraph and i > 0 and _contact_block(lines[i:]):
             return i
@@ -826,7 +861,8 @@ def _library_signature_start(lines: list[str], text_start: bool, below: _Below) 
         line = _probe_line(lines[index])
         keyword = _SIGNOFF_KEYWORD.match(line)
         if (index > 0 or not text_start) and (
-            keyword is None or _signoff_ok(line, keyword.end(), below.numbered[index + 1])
+            keyword is None
+            or _signoff_ok(line, keyword.end(), below.numbered[index + 1], below.line_after(lines, index))
         ):
             return index
         if index + 1 >= n:
@@ -841,7 +877,10 @@ def _signature_start(lines: list[str], text_start: bool = True) -> int | None:
     below = _Below.of(lines)
     found = [
         start
-        for start in (_own_signature_start(lines, text_start, below), _library_signature_start(lines, text_start, below))
+        for start in (
+            _own_signature_start(lines, text_start, below),
+            _library_signature_start(lines, text_start, below),
+        )
         if start is not None
     ]
     return min(found) if found else None
@@ -909,11 +948,17 @@ def _segments(text: str) -> list[tuple[str, list[str]]]:
         if i in spans and not _is_quoted(lines[i]):
             last = spans[i]
             if not content_above:
-                content_above = _has_content([x for x, k in zip(lines[checked:i], keep[checked:i]) if k], text_start=checked == 0)
+                content_above = _has_content(
+                    [x for x, k in zip(lines[checked:i], keep[checked:i]) if k], text_start=checked == 0
+                )
                 checked = i
+            if not content_above and _FORWARD_MARK.match(lines[i]):
+                # A forward with nothing written above it: all below is someone else's text.
+                cut = i
+                break
             if not content_above:
-                # Nothing new above it: a header at the very top (a forwarded or pasted message),
-                # or an attribution above a bottom-posted or inline reply. Drop it and read on.
+                # Nothing new above it: a message's own header block pasted at the top, or the
+                # attribution above a bottom-posted or inline reply. Drop it and read on.
                 for j in range(i, last + 1):
                     keep[j] = False
                 i = last + 1
@@ -967,9 +1012,13 @@ def interleaved(text: str) -> list[tuple[str | None, str]]:
     included; the signature is removed from the last new text. Never raises.
     """
     try:
-        segments = _segments(text)
+        return _interleaved(text)
     except Exception:  # bounded, pure code; this only guards against the unforeseen
-        return [(None, strip_quotes(text))] if text else []
+        return []
+
+
+def _interleaved(text: str) -> list[tuple[str | None, str]]:
+    segments = _segments(text)
     # The signature goes from the last run of new text.
     last_new = max((n for n, (kind, _) in enumerate(segments) if kind == "new"), default=None)
     if last_new is not None:

@@ -15,6 +15,7 @@ import pytest
 # The team's shared corpus sits beside the checkout; MENTORMAIL_CORPUS points elsewhere.
 CORPUS = Path(os.environ.get("MENTORMAIL_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 
+
 def skip_without_corpus() -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not on this machine (looked in {CORPUS})", allow_module_level=True)
@@ -67,16 +68,12 @@ SISIMAI_KNOWN_MISSES: dict[str, str] = {
 
 def mail_files(root: Path) -> list[Path]:
     return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file() and path.name not in NOT_MAIL and path.suffix != ".tsv"
+        path for path in root.rglob("*") if path.is_file() and path.name not in NOT_MAIL and path.suffix != ".tsv"
     )
 
 
 def name(path: Path) -> str:
     return path.relative_to(CORPUS).as_posix()
-
-
 
 
 def sisimai_name(path: Path) -> str:

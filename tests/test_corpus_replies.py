@@ -45,8 +45,10 @@ def is_message(raw: bytes) -> bool:
     """A whole RFC 5322 message (a header block above a blank line), not a bare body."""
     head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     lines = head.splitlines()
-    return len(lines) >= 2 and bool(_FIELD.match(lines[0])) and all(
-        _FIELD.match(line) or line[:1] in (b" ", b"\t") for line in lines
+    return (
+        len(lines) >= 2
+        and bool(_FIELD.match(lines[0]))
+        and all(_FIELD.match(line) or line[:1] in (b" ", b"\t") for line in lines)
     )
 
 
@@ -132,22 +134,40 @@ LABELS: dict[str, Label] = {
     "mailgun-talon/signature/emails/stripped/sparse_body": ("Lorem ipsum dolor sit amet", "AM_LOGO_CLR"),
     # github/email_reply_parser: test/email_reply_parser_test.rb (visible text, parse_reply) for
     # most; files from unmerged PRs and the rest by hand.
-    "github-email_reply_parser/broken_reply_header.txt": (("This is the latest reply.", "it could happen TWICE!"), "Hey, Stranger"),
+    "github-email_reply_parser/broken_reply_header.txt": (
+        ("This is the latest reply.", "it could happen TWICE!"),
+        "Hey, Stranger",
+    ),
     "github-email_reply_parser/correct_sig.txt": ("this is an email with a correct -- signature.", "rick"),
     "github-email_reply_parser/email_1_1.txt": ("Hi folks", ("-Abhishek Kona", "riak-users mailing list")),
     "github-email_reply_parser/email_1_2.txt": (("Hi,", "You can list the keys"), "What is the best way to clear"),
-    "github-email_reply_parser/email_1_3.txt": (("Oh thanks.", "Having the function would be great."), ("-Abhishek Kona", "Hi folks")),
+    "github-email_reply_parser/email_1_3.txt": (
+        ("Oh thanks.", "Having the function would be great."),
+        ("-Abhishek Kona", "Hi folks"),
+    ),
     "github-email_reply_parser/email_1_4.txt": ("Awesome!", "Loader seems to be working well."),
-    "github-email_reply_parser/email_1_5.txt": (("One: Here's what I've got.", "- This is the fourth bullet point", "for a while."), None),
+    "github-email_reply_parser/email_1_5.txt": (
+        ("One: Here's what I've got.", "- This is the fourth bullet point", "for a while."),
+        None,
+    ),
     "github-email_reply_parser/email_1_6.txt": ("I get proper rendering as well.", "Was this caching related"),
     "github-email_reply_parser/email_1_7.txt": (":+1:", "Steps 0-2 are in prod"),
-    "github-email_reply_parser/email_1_8.txt": (("I will reply under this one", "and under this."), ("okay?", "Hey there, this is my signature")),
+    "github-email_reply_parser/email_1_8.txt": (
+        ("I will reply under this one", "and under this."),
+        ("okay?", "Hey there, this is my signature"),
+    ),
     "github-email_reply_parser/email_1_9.txt": ("Reply directly above hyphen line", "A bunch of stuff below hyphen."),
     "github-email_reply_parser/email_1_9_quoted.txt": (("Hi,", "Do you agree?"), "Ruby is awesome!"),
     "github-email_reply_parser/email_2_1.txt": Exact("Outlook with a reply"),
     "github-email_reply_parser/email_2_2.txt": Exact("Outlook with a reply directly above line"),
-    "github-email_reply_parser/email_2_3.txt": ("Outlook with a reply directly above line", "A new comment has been added"),
-    "github-email_reply_parser/email_2_4.txt": ("Outlook with a reply directly above line", "A new comment has been added"),
+    "github-email_reply_parser/email_2_3.txt": (
+        "Outlook with a reply directly above line",
+        "A new comment has been added",
+    ),
+    "github-email_reply_parser/email_2_4.txt": (
+        "Outlook with a reply directly above line",
+        "A new comment has been added",
+    ),
     "github-email_reply_parser/email_2nd_paragraph_starting_with_on.txt": FirstLines(5),
     "github-email_reply_parser/email_3_1.txt": ("This is the reply", "Hello"),
     "github-email_reply_parser/email_BlackBerry.txt": Exact("Here is another email"),
@@ -168,46 +188,112 @@ LABELS: dict[str, Label] = {
     "github-email_reply_parser/email_no_signature_deliminator.txt": FirstLines(3),
     "github-email_reply_parser/email_no_signature_deliminator_adds_a_middle_initial.txt": FirstLines(3),
     "github-email_reply_parser/email_one_is_not_on.txt": ("One outstanding question", "The good news is"),
-    "github-email_reply_parser/email_sent_from_inbox.txt": (("Hi,", "This is a test reply from Inbox."), ("LGTM", "Hey there, this is my signature")),
+    "github-email_reply_parser/email_sent_from_inbox.txt": (
+        ("Hi,", "This is a test reply from Inbox."),
+        ("LGTM", "Hey there, this is my signature"),
+    ),
     "github-email_reply_parser/email_sent_from_my_not_signature.txt": FirstLines(3),
-    "github-email_reply_parser/email_sig_delimiter_in_middle_of_line.txt": (("Hi there!", "-- this is not a signature.", "kthxbai"), None),
+    "github-email_reply_parser/email_sig_delimiter_in_middle_of_line.txt": (
+        ("Hi there!", "-- this is not a signature.", "kthxbai"),
+        None,
+    ),
     "github-email_reply_parser/email_was_showing_as_nothing_visible.txt": FirstLines(6),
-    "github-email_reply_parser/email_with_kind_regards.txt": (("Hey,", "Thats a great idea!"), ("Kind regards", "Tim Tommy")),
-    "github-email_reply_parser/gmail_danish.txt": ("This is text from gmail set up with danish locale", "I am having an odd issue"),
-    "github-email_reply_parser/greedy_on.txt": (("On your remote host you can run:", "the tunnel is not working."), "I am having an odd issue"),
+    "github-email_reply_parser/email_with_kind_regards.txt": (
+        ("Hey,", "Thats a great idea!"),
+        ("Kind regards", "Tim Tommy"),
+    ),
+    "github-email_reply_parser/gmail_danish.txt": (
+        "This is text from gmail set up with danish locale",
+        "I am having an odd issue",
+    ),
+    "github-email_reply_parser/greedy_on.txt": (
+        ("On your remote host you can run:", "the tunnel is not working."),
+        "I am having an odd issue",
+    ),
     "github-email_reply_parser/only_sig.txt": Exact(""),
-    "github-email_reply_parser/outlook_email_with_team_mention.txt": ("Outlook email reply with a team mention", "Should the team mention"),
+    "github-email_reply_parser/outlook_email_with_team_mention.txt": (
+        "Outlook email reply with a team mention",
+        "Should the team mention",
+    ),
     "github-email_reply_parser/pathological.txt": ("I think you're onto something.", "I think your code is shortening"),
-    "github-email_reply_parser/quote_reply_french.txt": ("This is a reply with French quote", ("Hello this is a test", "crit")),
-    "github-email_reply_parser/quote_reply_french_big.txt": ("Outlook with a reply directly above line", "A new comment has been added"),
-    "github-email_reply_parser/quote_reply_french_multiline.txt": ("This is a reply with French quote multiline", ("Hello this is a test", "crit")),
-    "github-email_reply_parser/quote_reply_german.txt": ("This is a reply with German quote", ("Hello this is a test", "schrieb")),
-    "github-email_reply_parser/quote_reply_german_multiline.txt": ("This is a reply with German quote multiline", ("Hello this is a test", "schrieb")),
-    "github-email_reply_parser/quote_reply_italian.txt": ("This is a reply with Italian quote", ("Hello this is a test", "ha scritto")),
-    "github-email_reply_parser/quote_reply_italian_multiline.txt": ("This is a reply with Italian quote multiline", ("Hello this is a test", "ha scritto")),
-    "github-email_reply_parser/quote_reply_spanish.txt": ("This is a reply with Spanish quote", ("Hello this is a test", "escribi")),
-    "github-email_reply_parser/quote_reply_spanish_multiline.txt": ("This is a reply with Spanish quote multiline", ("Hello this is a test", "escribi")),
+    "github-email_reply_parser/quote_reply_french.txt": (
+        "This is a reply with French quote",
+        ("Hello this is a test", "crit"),
+    ),
+    "github-email_reply_parser/quote_reply_french_big.txt": (
+        "Outlook with a reply directly above line",
+        "A new comment has been added",
+    ),
+    "github-email_reply_parser/quote_reply_french_multiline.txt": (
+        "This is a reply with French quote multiline",
+        ("Hello this is a test", "crit"),
+    ),
+    "github-email_reply_parser/quote_reply_german.txt": (
+        "This is a reply with German quote",
+        ("Hello this is a test", "schrieb"),
+    ),
+    "github-email_reply_parser/quote_reply_german_multiline.txt": (
+        "This is a reply with German quote multiline",
+        ("Hello this is a test", "schrieb"),
+    ),
+    "github-email_reply_parser/quote_reply_italian.txt": (
+        "This is a reply with Italian quote",
+        ("Hello this is a test", "ha scritto"),
+    ),
+    "github-email_reply_parser/quote_reply_italian_multiline.txt": (
+        "This is a reply with Italian quote multiline",
+        ("Hello this is a test", "ha scritto"),
+    ),
+    "github-email_reply_parser/quote_reply_spanish.txt": (
+        "This is a reply with Spanish quote",
+        ("Hello this is a test", "escribi"),
+    ),
+    "github-email_reply_parser/quote_reply_spanish_multiline.txt": (
+        "This is a reply with Spanish quote multiline",
+        ("Hello this is a test", "escribi"),
+    ),
     # alfonsrv/mail-parser-reply: test/test_email_reply_parser.py (replies[0].body, signatures);
     # the rest by hand.
-    "alfonsrv-mail-parser-reply/begins_with_signature.txt": ("Thank you, Sonya Johnson.", ("Regards,", "10.30 AM pacific is good for me")),
-    "alfonsrv-mail-parser-reply/caution.txt": (("Hi lads's Team,", "job at our end."), ("CAUTION: This email originated", "HAHA LOLO")),
-    "alfonsrv-mail-parser-reply/caution2.txt": ("I am trying to place an order", "The information contained in this communication"),
+    "alfonsrv-mail-parser-reply/begins_with_signature.txt": (
+        "Thank you, Sonya Johnson.",
+        ("Regards,", "10.30 AM pacific is good for me"),
+    ),
+    "alfonsrv-mail-parser-reply/caution.txt": (
+        ("Hi lads's Team,", "job at our end."),
+        ("CAUTION: This email originated", "HAHA LOLO"),
+    ),
+    "alfonsrv-mail-parser-reply/caution2.txt": (
+        "I am trying to place an order",
+        "The information contained in this communication",
+    ),
     "alfonsrv-mail-parser-reply/email_1_1.txt": ("Hi folks", "riak-users"),
     "alfonsrv-mail-parser-reply/email_1_7.txt": (":+1:", "Steps 0-2 are in prod"),
     "alfonsrv-mail-parser-reply/email_2_3.txt": Exact("Outlook with a reply above headers using unusual format"),
     "alfonsrv-mail-parser-reply/email_3_1.txt": ("First reply.", "This is my second test reply"),
     "alfonsrv-mail-parser-reply/email_danish_1.txt": ("Hej Peter,", ("Med venlig hilsen", "Hvordan går det")),
-    "alfonsrv-mail-parser-reply/email_danish_2.txt": ("Jeg har modtaget filerne.", ("Hilsen", "Her er filerne du bad om.")),
+    "alfonsrv-mail-parser-reply/email_danish_2.txt": (
+        "Jeg har modtaget filerne.",
+        ("Hilsen", "Her er filerne du bad om."),
+    ),
     "alfonsrv-mail-parser-reply/email_danish_3.txt": ("Svar.", "Oprindelig besked."),
     "alfonsrv-mail-parser-reply/email_danish_4.txt": ("Svar.", "-----Oprindelig meddelelse-----"),
     "alfonsrv-mail-parser-reply/email_danish_5.txt": ("Svar.", "Kh"),
-    "alfonsrv-mail-parser-reply/email_gmail.txt": ("This is a test for inbox replying to a github message.", "That way people can tell"),
+    "alfonsrv-mail-parser-reply/email_gmail.txt": (
+        "This is a test for inbox replying to a github message.",
+        "That way people can tell",
+    ),
     "alfonsrv-mail-parser-reply/email_headers_no_delimiter.txt": Exact("And another reply!"),
     "alfonsrv-mail-parser-reply/email_ja_1_1.txt": ("こんにちは", None),
-    "alfonsrv-mail-parser-reply/email_ja_1_2.txt": (("お世話になっております。織田です。", "それでは 11:00 にお待ちしております。"), "かしこまりました"),
+    "alfonsrv-mail-parser-reply/email_ja_1_2.txt": (
+        ("お世話になっております。織田です。", "それでは 11:00 にお待ちしております。"),
+        "かしこまりました",
+    ),
     "alfonsrv-mail-parser-reply/email_nl_1_1.txt": ("Hallo allemaal,", "riak-gebruikers"),
     "alfonsrv-mail-parser-reply/email_nl_1_2.txt": ("Outlook met een antwoord", "Google Apps Sync Team [mailto:"),
-    "alfonsrv-mail-parser-reply/email_partial_quote_header.txt": (("On your remote host you can run:", "the tunnel is not working."), "I am having an odd issue"),
+    "alfonsrv-mail-parser-reply/email_partial_quote_header.txt": (
+        ("On your remote host you can run:", "the tunnel is not working."),
+        "I am having an odd issue",
+    ),
     "alfonsrv-mail-parser-reply/email_pl_1_1.txt": ("Czesc Anno", "Pozdrawiam"),
     "alfonsrv-mail-parser-reply/email_pl_1_2.txt": ("Czesc Anno", ("Pozdrawiam", "Wszystko w porządku")),
     "alfonsrv-mail-parser-reply/email_pl_1_3.txt": ("Cześć Anno", "Z powazaniem"),
@@ -216,35 +302,86 @@ LABELS: dict[str, Label] = {
     "alfonsrv-mail-parser-reply/email_swedish_1.txt": ("Ursäkta mitt sena svar!", ("Mvh", "Hej Person B")),
     "alfonsrv-mail-parser-reply/email_swedish_2.txt": ("Hello Anna,", ("/John", "Hej John")),
     "alfonsrv-mail-parser-reply/forward.txt": ("Can I get 1 Arrival Notice", "Best regards"),
-    "alfonsrv-mail-parser-reply/from_index/email_cs_wrap.txt": ("Ahoj Anno,", ("S pozdravem", "pozice je opět otevřená")),
+    "alfonsrv-mail-parser-reply/from_index/email_cs_wrap.txt": (
+        "Ahoj Anno,",
+        ("S pozdravem", "pozice je opět otevřená"),
+    ),
     "alfonsrv-mail-parser-reply/from_index/email_hu_1.txt": ("Szia Bela,", ("Udvozlettel", "meg tudnad nezni")),
-    "alfonsrv-mail-parser-reply/from_index/email_zh_1.txt": ("周末聚会的时间和地点我这边已经整理好了", ("——————————", "大家好")),
-    "alfonsrv-mail-parser-reply/multi_header.txt": ("No problem. I’ll just start a new order.", "Unfortunately, we are unable"),
+    "alfonsrv-mail-parser-reply/from_index/email_zh_1.txt": (
+        "周末聚会的时间和地点我这边已经整理好了",
+        ("——————————", "大家好"),
+    ),
+    "alfonsrv-mail-parser-reply/multi_header.txt": (
+        "No problem. I’ll just start a new order.",
+        "Unfortunately, we are unable",
+    ),
     "alfonsrv-mail-parser-reply/multiline_on.txt": ("asd", "On this day"),
     "alfonsrv-mail-parser-reply/multiline_on_de.txt": ("Am heutigen Tage", "schrieb"),
     "alfonsrv-mail-parser-reply/outlook.txt": (("Dear Team,", "My number is: +00 0000 000 000"), "Get Outlook for iOS"),
     # crisp-oss/email-reply-parser: test/test.js (fragments[0] equals COMMON_FIRST_FRAGMENT, visible
     # text, regexes); the rest, and files it does not test, by hand.
     "crisp-email-reply-parser/constructed/email_tricky_10_special_chars_in_name.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/constructed/email_tricky_11_double_signature.txt": ("Thanks for your help!", ("Senior Developer", "Sent from my iPhone")),
+    "crisp-email-reply-parser/constructed/email_tricky_11_double_signature.txt": (
+        "Thanks for your help!",
+        ("Senior Developer", "Sent from my iPhone"),
+    ),
     "crisp-email-reply-parser/constructed/email_tricky_12_no_space_after_header.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/constructed/email_tricky_13_timestamp_variations.txt": (("different timestamp formats", "Jan 15, 2024 at 14:30", "not quote headers."), None),
+    "crisp-email-reply-parser/constructed/email_tricky_13_timestamp_variations.txt": (
+        ("different timestamp formats", "Jan 15, 2024 at 14:30", "not quote headers."),
+        None,
+    ),
     "crisp-email-reply-parser/constructed/email_tricky_14_long_quote_header.txt": CRISP_COMMON,
     "crisp-email-reply-parser/constructed/email_tricky_15_original_message_variations.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/constructed/email_tricky_16_unicode_signatures.txt": ("Thanks for the update!", "Product Manager"),
-    "crisp-email-reply-parser/constructed/email_tricky_17_forward_header.txt": ("See the forwarded message below.", "This is the forwarded content"),
-    "crisp-email-reply-parser/constructed/email_tricky_18_inline_reply.txt": (("I think option A is great.", "Option B has some drawbacks.", "Option C is not suitable"), "What's your opinion on option A?"),
-    "crisp-email-reply-parser/constructed/email_tricky_19_quote_without_header.txt": (("I wanted to respond", "My response to the quoted text above.", "And my final thoughts."), "This is a quoted section"),
-    "crisp-email-reply-parser/constructed/email_tricky_1_on_false_positive.txt": (("On the surface", "On average", "On a separate note"), None),
+    "crisp-email-reply-parser/constructed/email_tricky_16_unicode_signatures.txt": (
+        "Thanks for the update!",
+        "Product Manager",
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_17_forward_header.txt": (
+        "See the forwarded message below.",
+        "This is the forwarded content",
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_18_inline_reply.txt": (
+        ("I think option A is great.", "Option B has some drawbacks.", "Option C is not suitable"),
+        "What's your opinion on option A?",
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_19_quote_without_header.txt": (
+        ("I wanted to respond", "My response to the quoted text above.", "And my final thoughts."),
+        "This is a quoted section",
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_1_on_false_positive.txt": (
+        ("On the surface", "On average", "On a separate note"),
+        None,
+    ),
     "crisp-email-reply-parser/constructed/email_tricky_20_html_entities.txt": ("&gt; 100 and &lt; 200", None),
-    "crisp-email-reply-parser/constructed/email_tricky_2_url_with_wrote.txt": (("Check out this article", "https://example.com/blog/on-date-someone-wrote-about-parsing", "patterns like"), None),
-    "crisp-email-reply-parser/constructed/email_tricky_3_code_block.txt": (("function sendEmail", "Notice how the code contains"), None),
-    "crisp-email-reply-parser/constructed/email_tricky_4_from_in_body.txt": (("I need to parse emails", "This is the actual message content."), None),
+    "crisp-email-reply-parser/constructed/email_tricky_2_url_with_wrote.txt": (
+        ("Check out this article", "https://example.com/blog/on-date-someone-wrote-about-parsing", "patterns like"),
+        None,
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_3_code_block.txt": (
+        ("function sendEmail", "Notice how the code contains"),
+        None,
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_4_from_in_body.txt": (
+        ("I need to parse emails", "This is the actual message content."),
+        None,
+    ),
     "crisp-email-reply-parser/constructed/email_tricky_5_mixed_languages.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/constructed/email_tricky_6_regards_in_sentence.txt": (("with regards to the payment", "This is the actual content that should be visible."), None),
-    "crisp-email-reply-parser/constructed/email_tricky_7_multiple_dashes.txt": (("Key Points", "Also these equal signs"), None),
-    "crisp-email-reply-parser/constructed/email_tricky_8_sent_from_in_content.txt": (("sent from my iPhone app", "All messages are sent from the main server."), None),
-    "crisp-email-reply-parser/constructed/email_tricky_9_nested_quotes.txt": ("I agree with the points below.", "Thanks for forwarding this."),
+    "crisp-email-reply-parser/constructed/email_tricky_6_regards_in_sentence.txt": (
+        ("with regards to the payment", "This is the actual content that should be visible."),
+        None,
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_7_multiple_dashes.txt": (
+        ("Key Points", "Also these equal signs"),
+        None,
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_8_sent_from_in_content.txt": (
+        ("sent from my iPhone app", "All messages are sent from the main server."),
+        None,
+    ),
+    "crisp-email-reply-parser/constructed/email_tricky_9_nested_quotes.txt": (
+        "I agree with the points below.",
+        "Thanks for forwarding this.",
+    ),
     "crisp-email-reply-parser/correct_sig.txt": ("this is an email with a correct -- signature.", "rick"),
     "crisp-email-reply-parser/email_1.txt": ("Hi folks", "riak-users mailing list"),
     "crisp-email-reply-parser/email_10.txt": CRISP_COMMON,
@@ -273,10 +410,16 @@ LABELS: dict[str, Label] = {
     "crisp-email-reply-parser/email_9.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_android_outlook_en.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_android_outlook_fr.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/email_bullets.txt": (("test 2 this should list second", "- and another"), "Give us an example"),
+    "crisp-email-reply-parser/email_bullets.txt": (
+        ("test 2 this should list second", "- and another"),
+        "Give us an example",
+    ),
     "crisp-email-reply-parser/email_custom_quote_header.txt": ("Thank you!", "I really like your products!"),
     "crisp-email-reply-parser/email_customer_quote_header_2.txt": ("Thank you very much.", "somedude"),
-    "crisp-email-reply-parser/email_customer_quote_header_3.txt": ("je n'ai pas eu de retour", "ici dans la description"),
+    "crisp-email-reply-parser/email_customer_quote_header_3.txt": (
+        "je n'ai pas eu de retour",
+        "ici dans la description",
+    ),
     "crisp-email-reply-parser/email_danish_dash_separator.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_emoji.txt": ("🎉", None),
     "crisp-email-reply-parser/email_en_multiline_2.txt": CRISP_COMMON,
@@ -295,37 +438,81 @@ LABELS: dict[str, Label] = {
     "crisp-email-reply-parser/email_ios_outlook_fr.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_italian.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_msn.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/email_multiline_reply_headers_de.txt": ("I get proper rendering as well.", "Was this caching related"),
+    "crisp-email-reply-parser/email_multiline_reply_headers_de.txt": (
+        "I get proper rendering as well.",
+        "Was this caching related",
+    ),
     "crisp-email-reply-parser/email_norwegian_gmail.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/email_not_a_signature.txt": (("Dear XXXXX:", "Registration Jun 27, 2018 facebok.com", "All dates are in MMM DD, YYYY format."), None),
-    "crisp-email-reply-parser/email_not_a_signature_2.txt": (("-- first point needs to be checked", "I hope you can check it"), None),
+    "crisp-email-reply-parser/email_not_a_signature.txt": (
+        ("Dear XXXXX:", "Registration Jun 27, 2018 facebok.com", "All dates are in MMM DD, YYYY format."),
+        None,
+    ),
+    "crisp-email-reply-parser/email_not_a_signature_2.txt": (
+        ("-- first point needs to be checked", "I hope you can check it"),
+        None,
+    ),
     "crisp-email-reply-parser/email_original_message.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_original_message_2.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_outlook_split_line_from.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_portuguese.txt": CRISP_COMMON,
     "crisp-email-reply-parser/email_reply_header.txt": ("On the other hand", "On Wed, Dec 9"),
     "crisp-email-reply-parser/email_russian.txt": CRISP_COMMON,
-    "crisp-email-reply-parser/email_sent_from.txt": Exact("Hi it can happen to any texts you type, as long as you type in between words or paragraphs."),
+    "crisp-email-reply-parser/email_sent_from.txt": Exact(
+        "Hi it can happen to any texts you type, as long as you type in between words or paragraphs."
+    ),
     "crisp-email-reply-parser/email_thread.txt": ("This is new email reply in thread from bellow.", "On Nov 21, 2014"),
     "crisp-email-reply-parser/email_unquoted_reply.txt": ("This is my reply.", "This is my quote."),
     # Templates: crisp's tests put a real header where [DATE] / [FROM] stand.
     "crisp-email-reply-parser/email_with_date_headers.txt": ("Thank you very much.", None),
     "crisp-email-reply-parser/email_with_from_headers.txt": ("My email is", None),
-    "crisp-email-reply-parser/email_with_quotes.txt": (("Thank you very much.", "here is the code:"), "Was this caching related"),
+    "crisp-email-reply-parser/email_with_quotes.txt": (
+        ("Thank you very much.", "here is the code:"),
+        "Was this caching related",
+    ),
     "crisp-email-reply-parser/email_with_regards.txt": FirstLines(5),
     "crisp-email-reply-parser/email_zoho.txt": FirstLines(2),
-    "crisp-email-reply-parser/sig_no_empty_line.txt": ("this is an email with a signature with no empty line above.", "rick"),
-    "crisp-email-reply-parser/zendesk_225703.txt": (("Good morning,", "there are no safeguarding concerns."), ("Lisa Ludovico", "Please provide a reference for")),
-    "crisp-email-reply-parser/zendesk_225721.txt": (("Please find below reference details", "until Present."), "Please provide a reference for"),
-    "crisp-email-reply-parser/zendesk_225766.txt": ("Thank you for contacting us for a reference.", ("The People Hub", "Registered Office")),
+    "crisp-email-reply-parser/sig_no_empty_line.txt": (
+        "this is an email with a signature with no empty line above.",
+        "rick",
+    ),
+    "crisp-email-reply-parser/zendesk_225703.txt": (
+        ("Good morning,", "there are no safeguarding concerns."),
+        ("Lisa Ludovico", "Please provide a reference for"),
+    ),
+    "crisp-email-reply-parser/zendesk_225721.txt": (
+        ("Please find below reference details", "until Present."),
+        "Please provide a reference for",
+    ),
+    "crisp-email-reply-parser/zendesk_225766.txt": (
+        "Thank you for contacting us for a reference.",
+        ("The People Hub", "Registered Office"),
+    ),
     # discourse/email_reply_trimmer: test/trimmed/*.txt (the quote is gone, signatures stay there).
-    "discourse-email_reply_trimmer/complete_german_quote_at_end.txt": ("hier ist meine neue Antwort.", "Hier steht der alte Nachrichtentext."),
-    "discourse-email_reply_trimmer/delimiter_before_forwarded_message.txt": ("This is my new reply.", "This is the previous message."),
-    "discourse-email_reply_trimmer/embedded_email_1.txt": ("This is before the embedded email.", "This is the embedded email"),
+    "discourse-email_reply_trimmer/complete_german_quote_at_end.txt": (
+        "hier ist meine neue Antwort.",
+        "Hier steht der alte Nachrichtentext.",
+    ),
+    "discourse-email_reply_trimmer/delimiter_before_forwarded_message.txt": (
+        "This is my new reply.",
+        "This is the previous message.",
+    ),
+    "discourse-email_reply_trimmer/embedded_email_1.txt": (
+        "This is before the embedded email.",
+        "This is the embedded email",
+    ),
     "discourse-email_reply_trimmer/embedded_email_4.txt": ("If I do exactly that", "sam replied to your post"),
-    "discourse-email_reply_trimmer/inline_images_before_reply_text.txt": (("Hello Firstname,", "This is text after the inline image."), "This is the previous quoted message."),
-    "discourse-email_reply_trimmer/reply_after_selected_german_quote.txt": (("Hallo Vorname,", "Hier ist der Antworttext."), "Hier steht der zitierte Text."),
-    "discourse-email_reply_trimmer/signatures.txt": ("This email was sent from way too much different devices ;)", ("Envoyé depuis mon iPhone", "Sent from my iPhone")),
+    "discourse-email_reply_trimmer/inline_images_before_reply_text.txt": (
+        ("Hello Firstname,", "This is text after the inline image."),
+        "This is the previous quoted message.",
+    ),
+    "discourse-email_reply_trimmer/reply_after_selected_german_quote.txt": (
+        ("Hallo Vorname,", "Hier ist der Antworttext."),
+        "Hier steht der zitierte Text.",
+    ),
+    "discourse-email_reply_trimmer/signatures.txt": (
+        "This email was sent from way too much different devices ;)",
+        ("Envoyé depuis mon iPhone", "Sent from my iPhone"),
+    ),
 }
 
 # Not measured, and why (they still go through the parser above).
@@ -400,8 +587,12 @@ def test_how_often_the_new_text_comes_out_clean() -> None:
             baseline[folder] += 1
     print()
     for folder in REPLY_FOLDERS:
-        print(f"reply text clean: {folder} {clean[folder]}/{total[folder]} (mail-parser-reply alone: {baseline[folder]})")
-    print(f"reply text clean: overall {sum(clean.values())}/{sum(total.values())} (mail-parser-reply alone: {sum(baseline.values())})")
+        print(
+            f"reply text clean: {folder} {clean[folder]}/{total[folder]} (mail-parser-reply alone: {baseline[folder]})"
+        )
+    print(
+        f"reply text clean: overall {sum(clean.values())}/{sum(total.values())} (mail-parser-reply alone: {sum(baseline.values())})"
+    )
     for key in unclean:
         print(f"  not clean: {key}")
     for folder, (floor, count) in FLOOR.items():

@@ -141,10 +141,14 @@ def test_a_header_pasted_at_the_very_top_is_not_a_cut() -> None:
         pytest.param("Op ma 2 nov. 2026 om 09:00 schreef Mentoring Program <program@example.org>:", id="nl"),
         pytest.param("Den mån 2 nov. 2026 kl 09:00 skrev Mentoring Program <program@example.org>:", id="sv"),
         pytest.param("Em seg., 2 de nov. de 2026 às 09:00, Mentoring Program <program@example.org> escreveu:", id="pt"),
-        pytest.param("Il giorno lun 2 nov 2026 alle ore 09:00 Mentoring Program <program@example.org> ha scritto:", id="it"),
+        pytest.param(
+            "Il giorno lun 2 nov 2026 alle ore 09:00 Mentoring Program <program@example.org> ha scritto:", id="it"
+        ),
         pytest.param("W dniu 2.11.2026 o 09:00, Mentoring Program pisze:", id="pl"),
         pytest.param("Mentoring Program <program@example.org> ezt írta (időpont: 2026. nov. 2., H 9:00):", id="hu"),
-        pytest.param("On Mon, Nov 2, 2026 at 9:00 AM Mentoring Program <\nprogram@example.org> wrote:", id="en-wrapped"),
+        pytest.param(
+            "On Mon, Nov 2, 2026 at 9:00 AM Mentoring Program <\nprogram@example.org> wrote:", id="en-wrapped"
+        ),
     ],
 )
 def test_quote_header_in_the_participants_language(header: str) -> None:
@@ -220,13 +224,21 @@ def test_a_sign_off_above_numbered_answers_is_not_a_signature() -> None:
     assert strip_quotes("Hi,\n\nThanks!\n\n1. 4\n2. yes") == "Hi,\n\nThanks!\n\n1. 4\n2. yes"
 
 
+def test_a_thank_you_above_more_text_is_not_a_signature() -> None:
+    text = "Hi,\n\nThank you!\n\nHere are my answers: the meetings were useful, I rate them 4.\n\nThanks\nAna"
+    assert strip_quotes(text) == "Hi,\n\nThank you!\n\nHere are my answers: the meetings were useful, I rate them 4."
+
+
 def test_sent_from_in_a_sentence_is_kept() -> None:
     text = "Here is my answer.\n\nSent from my desk, which is much easier than my phone."
     assert strip_quotes(text) == text
 
 
 def test_a_list_answer_is_not_taken_for_a_hyphen_signature() -> None:
-    assert strip_quotes("Topics we covered:\n- interviews\n- Networking") == "Topics we covered:\n- interviews\n- Networking"
+    assert (
+        strip_quotes("Topics we covered:\n- interviews\n- Networking")
+        == "Topics we covered:\n- interviews\n- Networking"
+    )
 
 
 def test_a_yes_above_the_signature_stays() -> None:
@@ -342,7 +354,10 @@ def test_broken_base64_does_not_raise() -> None:
 def test_format_flowed_lines_are_joined() -> None:
     body = b"This is one long line that the client \r\nwrapped for sending.\r\n\r\n> A quoted line that \r\n> was wrapped too.\r\n"
     raw = raw_message(body, 'text/plain; charset="utf-8"; format=flowed', "7bit")
-    assert body_text(raw) == "This is one long line that the client wrapped for sending.\n\n> A quoted line that was wrapped too."
+    assert (
+        body_text(raw)
+        == "This is one long line that the client wrapped for sending.\n\n> A quoted line that was wrapped too."
+    )
     assert new_text(raw).text == "This is one long line that the client wrapped for sending."
 
 
@@ -405,7 +420,10 @@ def test_hostile_text_returns(text: str) -> None:
 
 
 def test_hostile_messages_return() -> None:
-    nested = b"Content-Type: multipart/mixed; boundary=a\r\n\r\n" + b"--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" * 5000
+    nested = (
+        b"Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+        + b"--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" * 5000
+    )
     assert new_text(nested) == Reply(text="")
     deep_html = raw_message(b"<blockquote>" * 20_000 + b"x" + b"<div>" * 20_000, "text/html")
     assert isinstance(new_text(deep_html).text, str)
