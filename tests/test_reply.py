@@ -121,6 +121,16 @@ def test_a_quote_wrapped_again_by_the_client_is_not_taken_for_an_answer() -> Non
     ]
 
 
+def test_a_forward_with_nothing_written_above_it_is_not_new_text() -> None:
+    text = (
+        "---------- Forwarded message ---------\nFrom: Mentoring Program <program@example.org>\n"
+        "Date: Mon, Nov 2, 2026 at 9:00 AM\nSubject: Feedback\nTo: Ana <ana@example.org>\n\n"
+        "Reply with one answer per line, for example:\n1. 4\n2. yes\n"
+    )
+    assert strip_quotes(text) == ""
+    assert strip_quotes("FYI, see below.\n\n" + text) == "FYI, see below."
+
+
 def test_a_header_pasted_at_the_very_top_is_not_a_cut() -> None:
     text = "Von: Ana <ana@example.org>\nGesendet: Montag, 2. November 2026\nAn: Programm\nBetreff: Anruf\n\nWir haben telefoniert.\n"
     assert strip_quotes(text) == "Wir haben telefoniert."
