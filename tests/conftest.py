@@ -245,3 +245,14 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required (MENTORMAIL_REQUIRE_SERVERS=1) but not installed")
         pytest.skip(f"{name} is not installed (`.ci/run` installs it)")
     return path
+
+
+@pytest.fixture
+def relay():  # type: ignore[no-untyped-def]
+    """A running relay (tests/relay.py) for the daemon's outgoing mail."""
+    from relay import Relay
+
+    running = Relay()
+    running.controller.start()
+    yield running
+    running.controller.stop()

@@ -7,18 +7,14 @@ announcements and the first month's topics are due as soon as the daemon starts.
 from __future__ import annotations
 
 import smtplib
-import threading
 import time as clock
 from collections import Counter
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import PROGRAM_ADDRESS, Daemon, Program, free_port, message, wait_until
+from conftest import PROGRAM_ADDRESS, Daemon, Program, message, wait_until
+from relay import Relay
 from mentormail.parsers.tokens import Purpose, token_in, verify
 
 TODAY = datetime.now(ZoneInfo("America/Chicago")).date()
@@ -29,38 +25,6 @@ ana@example.org,Ana Álvarez,cleo@example.net,Cléo Martin,p2,{TODAY}
 dev@example.org,Dev Patel,eve@example.com,ليلى حداد,p3,{TODAY}
 """
 EXPECTED_FIRST_DAY = {"pairing": 3, "topic": 6}  # a pairing mail per pair, month 1's topic to each
-
-
-class Relay:
-    """A relay that keeps what it receives; optionally slow, to land a kill mid-delivery."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        if self.delay:
-            clock.sleep(self.delay)  # blocks the relay's loop on purpose: one message at a time
-        with self.lock:
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        with self.lock:
-            return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.received]  # type: ignore[misc]
-
-    def kinds(self) -> Counter[str]:
-        return Counter(str(m["X-Mentormail-Kind"]) for m in self.messages())
-
-
-@pytest.fixture
-def relay() -> Relay:
-    running = Relay()
-    running.controller.start()
-    yield running
-    running.controller.stop()
 
 
 def starting_today(program: Program, relay: Relay) -> None:

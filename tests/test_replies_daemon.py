@@ -21,7 +21,7 @@ import pytest
 from conftest import PROGRAM_ADDRESS, Daemon, Program, wait_until
 from mentormail.daemon.planner import add_months
 from mentormail.parsers.tokens import Claims, Purpose, make_token, reply_address
-from test_program_mail_daemon import Relay
+from relay import Relay
 
 TODAY = datetime.now(ZoneInfo("America/Chicago")).date()
 STARTED = add_months(TODAY + timedelta(days=10), -9)  # the round ends in ten days
@@ -51,14 +51,6 @@ id = "change"
 text = "What should we change?"
 kind = "text"
 """
-
-
-@pytest.fixture
-def relay() -> Relay:
-    running = Relay()
-    running.controller.start()
-    yield running
-    running.controller.stop()
 
 
 @pytest.fixture
