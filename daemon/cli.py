@@ -36,7 +36,6 @@ from mentormail.daemon.starter import create_starter
 from mentormail.daemon.status import status_document, status_table
 from mentormail.parsers.roster_csv import RosterError, parse_roster
 from mentormail.store import queries
-from mentormail.store.db import Store
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
 DEFAULT_CONFIG = "mentormail.toml"
@@ -182,7 +181,7 @@ def _import_roster(args: argparse.Namespace) -> int:
     except UnicodeDecodeError as exc:
         raise UserError(f"{args.file}: not UTF-8 text (byte {exc.start})") from None
     rows = parse_roster(text, str(args.file))
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         with store.session() as session:
             counts = queries.apply_roster(session, rows, settings.program.starts_on, str(args.file))
@@ -201,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = _open_store(settings)
+    store = open_store(settings)
     intake = build_intake(settings, store)
     kinds: Counter[str] = Counter()
     for argument in args.paths:  # every path is checked first: exit 1 means nothing was done
@@ -231,7 +230,7 @@ def _explain(args: argparse.Namespace) -> int:
     messages = list(iter_messages(args.path))
     if len(messages) != 1:
         raise UserError(f"{args.path}: explain takes one message, this holds {len(messages)}")
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         outcome = build_intake(settings, store).explain(messages[0][1], Source(Transport.FILE))
     finally:
@@ -245,7 +244,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         with store.session() as session:
             activity = queries.pair_activity(session)
@@ -269,7 +268,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         with store.session() as session:
             if args.what == "contacts":
@@ -294,10 +293,6 @@ def _date(text: str) -> date:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(args.config))
-
-
-def _open_store(settings: Settings) -> Store:
-    return open_store(settings)
 
 
 if __name__ == "__main__":
