@@ -14,6 +14,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 from mentormail.daemon.backends import Envelope, MaildirBackend
 from mentormail.daemon.intake import Intake
@@ -27,7 +28,7 @@ SURVEY_ANSWERS = {"scale": "4", "yesno": "yes", "text": "More time for the month
 class RecordingMaildir(MaildirBackend):
     """The simulation's outbox: a Maildir, and a list of what was sent since it was last read."""
 
-    def __init__(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, directory: Path) -> None:
         super().__init__(directory)
         self.sent: list[bytes] = []
 
