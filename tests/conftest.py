@@ -235,6 +235,37 @@ def message(
     return msg
 
 
+def dsn_for(address: str, message_id: str = "bounce-1@mx.example.com") -> bytes:
+    """A Postfix-style delivery status notification (RFC 3464) saying `address` could not be reached."""
+    return f"""\
+From: MAILER-DAEMON@mx.example.com (Mail Delivery System)
+To: {PROGRAM_ADDRESS}
+Subject: Undelivered Mail Returned to Sender
+Date: Sat, 28 Nov 2026 10:00:00 +0000
+Message-ID: <{message_id}>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; {address}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--B--
+""".replace("\n", "\r\n").encode()
+
+
 def require_tool(name: str) -> str:
     """The path of a command-line tool; skipped outside CI when missing, a failure inside CI."""
     from shutil import which

@@ -27,7 +27,7 @@ import pytest
 from imapclient import IMAPClient
 from sqlmodel import func, select
 
-from conftest import PROGRAM_ADDRESS, ROSTER_CSV, message, wait_until
+from conftest import PROGRAM_ADDRESS, ROSTER_CSV, dsn_for, message, wait_until
 from dovecot_server import Dovecot
 from mentormail.daemon.imap import ImapWatcher
 from mentormail.daemon.intake import Intake
@@ -174,37 +174,6 @@ def stranger() -> EmailMessage:
     return message(STRANGER, [PROGRAM_ADDRESS], subject="Is this the mentoring program?")
 
 
-def dsn_for(address: str) -> bytes:
-    """A Postfix-style delivery status notification (RFC 3464) about `address`."""
-    return f"""\
-From: MAILER-DAEMON@mx.example.com (Mail Delivery System)
-To: {PROGRAM_ADDRESS}
-Subject: Undelivered Mail Returned to Sender
-Date: Sat, 28 Nov 2026 10:00:00 +0000
-Message-ID: <imap-bounce-1@mx.example.com>
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-I'm sorry to have to inform you that your message could not be delivered.
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.com
-
-Final-Recipient: rfc822; {address}
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 user unknown
-
---B--
-""".replace("\n", "\r\n").encode()
-
-
 def fetch_counts(mailbox: Mailbox) -> list[tuple[int, int]]:
     """(header fetches, body fetches) of each finished session of the mailbox's user."""
     pattern = re.compile(rf"imap\({re.escape(mailbox.username)}\).*Disconnected.*hdr_count=(\d+).*body_count=(\d+)")
@@ -253,7 +222,7 @@ def test_mail_arriving_while_idle_is_logged_within_seconds_and_removed(mailbox: 
 
 
 def test_bounce_is_read_in_full_recorded_and_removed(mailbox: Mailbox) -> None:
-    mailbox.append(dsn_for("ben@example.net"))
+    mailbox.append(dsn_for("ben@example.net", message_id="imap-bounce-1@mx.example.com"))
     with mailbox.watching() as watcher:
         wait_until(watcher.caught_up.is_set)
         wait_until(lambda: mailbox.message_ids() == [])

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from conftest import PROGRAM_ADDRESS, Daemon, Program, message, require_tool
+from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, require_tool
 
 # aiosmtpd-style named status codes, so a failing assertion reads as a protocol fact.
 OK = 250
@@ -30,37 +30,6 @@ def send(
             smtp.sendmail(sender or "", rcpt or [PROGRAM_ADDRESS], msg)
         else:
             smtp.send_message(msg, from_addr=sender or msg["From"], to_addrs=rcpt or [PROGRAM_ADDRESS])
-
-
-def bounce_for(address: str) -> bytes:
-    """A Postfix-style DSN (RFC 3464) saying `address` could not be reached."""
-    return f"""\
-From: MAILER-DAEMON@mx.example.com (Mail Delivery System)
-To: {PROGRAM_ADDRESS}
-Subject: Undelivered Mail Returned to Sender
-Date: Sat, 28 Nov 2026 10:00:00 +0000
-Message-ID: <bounce-1@mx.example.com>
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-I'm sorry to have to inform you that your message could not be delivered.
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.com
-
-Final-Recipient: rfc822; {address}
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 user unknown
-
---B--
-""".replace("\n", "\r\n").encode()
 
 
 def test_cc_bcc_duplicates_machine_mail_and_strangers_are_counted_as_they_should(
@@ -89,7 +58,7 @@ def test_cc_bcc_duplicates_machine_mail_and_strangers_are_counted_as_they_should
         ),
     )
     # A bounce about Eve's address, and a stranger's mail.
-    send(program, bounce_for("eve@example.com"), sender="")
+    send(program, dsn_for("eve@example.com"), sender="")
     send(program, message("zed@elsewhere.example", ["ben@example.net"], [PROGRAM_ADDRESS]))
     daemon.stop()
 
