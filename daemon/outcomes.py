@@ -111,8 +111,21 @@ class Outcome:
 # Only an internal failure (not an outcome) answers 451, so the sender retries.
 SMTP_ACCEPTED = "250 2.0.0 OK: logged"
 
-# After logging, these IMAP copies are removed (or moved) per `after_logging`; the others
-# (questions, unknown senders, unreadable mail) stay in the inbox for a person to look at. A
-# duplicate goes as its first copy went: a question seen again on a re-scan is the very copy
+# After logging, these IMAP copies are removed (or moved) per `after_logging`: contacts and
+# machine mail, and replies whose content the program has taken in full. The others (questions,
+# unknown senders, spoofing attempts, unreadable mail) stay in the inbox for a person to look at.
+# A duplicate goes as its first copy went: a question seen again on a re-scan is the very copy
 # kept for a person, and must stay.
-REMOVED_FROM_INBOX = frozenset({OutcomeKind.CONTACT, OutcomeKind.BOUNCE, OutcomeKind.AUTO_REPLY, OutcomeKind.LOOP})
+REMOVED_FROM_INBOX = frozenset(
+    {
+        OutcomeKind.CONTACT,
+        OutcomeKind.BOUNCE,
+        OutcomeKind.AUTO_REPLY,
+        OutcomeKind.LOOP,
+        OutcomeKind.SELF_REPORT,
+        OutcomeKind.SURVEY_REPLY,
+        OutcomeKind.CHECKIN_REPLY,
+        OutcomeKind.COMMAND,
+        OutcomeKind.LETTER_REQUEST,
+    }
+)

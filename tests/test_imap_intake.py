@@ -432,3 +432,15 @@ def test_partner_mail_is_read_by_its_header_only(mailbox: Mailbox, caplog: pytes
     for path in files:
         assert canary.encode() not in path.read_bytes(), path.name
     assert canary not in caplog.text
+
+
+def test_a_handled_reply_is_removed_but_a_spoofing_attempt_stays(mailbox: Mailbox) -> None:
+    call = message("eve@example.com", [PROGRAM_ADDRESS], subject="call", body="phone call 30 min today\n")
+    forged = message(
+        "ben@example.net", ["mentoring+abcdefghijklmnopqrstuvwxyz234567abcdefghij@example.org"], body="1. 5\n"
+    )
+    mailbox.append(call, forged)
+    with mailbox.watching() as watcher:
+        wait_until(watcher.caught_up.is_set)
+        wait_until(lambda: mailbox.message_ids() == [forged["Message-ID"]])
+    assert sorted(outcome for outcome, _ in mailbox.records()) == ["self_report", "spoofed"]
