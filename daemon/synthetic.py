@@ -8,6 +8,7 @@ coordinator replying to the digest.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -106,7 +107,9 @@ class SyntheticPeople:
         message["To"] = str(original["Reply-To"]) if original is not None else self.settings.program.address
         message["Subject"] = "Re: " + str(original["Subject"]) if original is not None else text
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = f"<synthetic.{now:%Y%m%d%H%M}.{abs(hash((writer, text))) % 10**8}@simulate.invalid>"
+        # hashlib, not hash(): a preview run twice should write the same mail.
+        digest = hashlib.sha256(f"{writer}\n{text}".encode()).hexdigest()[:12]
+        message["Message-ID"] = f"<synthetic.{now:%Y%m%d%H%M}.{digest}@simulate.invalid>"
         if original is not None:
             message["In-Reply-To"] = str(original["Message-ID"])
         if writer in self.settings.people.coordinators:

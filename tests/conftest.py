@@ -124,6 +124,22 @@ liaison = "liaison@example.org"
             encoding="utf-8",
         )
 
+    def deliver_to(self, relay_port: int, extra: str = "") -> None:
+        """Send the program's mail to a test relay, planning every minute from midnight on."""
+        self.write_config(
+            delivery_options='backend = "smtp"',
+            extra=f"""
+[delivery.smtp]
+host = "127.0.0.1"
+port = {relay_port}
+security = "none"
+
+[schedule]
+send_time = "00:00"
+planner_interval_minutes = 1
+{extra}""",
+        )
+
     @property
     def database(self) -> Path:
         return self.root / "var" / "mentormail.db"

@@ -29,18 +29,9 @@ EXPECTED_FIRST_DAY = {"pairing": 3, "topic": 6}  # a pairing mail per pair, mont
 
 def starting_today(program: Program, relay: Relay) -> None:
     (program.root / "today.csv").write_text(ROSTER_STARTING_TODAY, encoding="utf-8")
-    program.write_config(
-        delivery_options='backend = "smtp"',
-        extra=f"""
-[delivery.smtp]
-host = "127.0.0.1"
-port = {relay.controller.port}
-security = "none"
-
-[schedule]
-send_time = "00:00"
-planner_interval_minutes = 1
-
+    program.deliver_to(
+        relay.controller.port,
+        """
 [[topics]]
 title = "Getting to know each other"
 prompts = ["How do you like to communicate?"]

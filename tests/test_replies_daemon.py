@@ -56,18 +56,9 @@ kind = "text"
 @pytest.fixture
 def running(program: Program, daemon: Daemon, relay: Relay) -> tuple[Program, Daemon, Relay]:
     (program.root / "round.csv").write_text(ROSTER, encoding="utf-8")
-    program.write_config(
-        delivery_options='backend = "smtp"',
-        extra=f"""
-[delivery.smtp]
-host = "127.0.0.1"
-port = {relay.controller.port}
-security = "none"
-
-[schedule]
-send_time = "00:00"
-planner_interval_minutes = 1
-
+    program.deliver_to(
+        relay.controller.port,
+        f"""
 [security]
 trusted_authserv_id = "mx.example.org"
 {SURVEY}""",
