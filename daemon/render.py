@@ -14,6 +14,7 @@ to a mentor is worse than a mail that is not sent and a `TemplateError` in the d
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,6 +59,7 @@ class Renderer:
             when=when,
             plural=plural,
             heat=heat,
+            direction=direction,
             week_ruler=week_ruler,
             month_ruler=month_ruler,
             month_runs=month_runs,
@@ -195,6 +197,21 @@ def when(value: datetime) -> str:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def direction(text: str) -> str:
+    """ "rtl" or "ltr", from the first letter with a strong direction, as `dir="auto"` decides.
+
+    For the styles `dir` cannot turn: a rule drawn at the start of a paragraph has to be told
+    which side that is, because few mail clients know `border-inline-start`.
+    """
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def heat(count: int) -> str:

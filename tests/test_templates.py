@@ -14,7 +14,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mentormail.daemon.render import Renderer, RenderedMail, TemplateError, heat, month_ruler, week_ruler, wrap
+from mentormail.daemon.render import (
+    Renderer,
+    RenderedMail,
+    TemplateError,
+    direction,
+    heat,
+    month_ruler,
+    week_ruler,
+    wrap,
+)
 
 ZONE = ZoneInfo("America/Chicago")
 PROGRAM = {
@@ -723,7 +732,8 @@ def test_survey_results_chart_in_html(rendered: dict[str, RenderedMail]) -> None
     assert ("100", "9") == widths[4][:2] and ("11", "1") == widths[5][:2]  # yes and no
     assert "5 (45%)" in html_text and "9 (90%)" in html_text
     # Free text: each answer in full, its direction found from its own text.
-    assert html.count('<div dir="auto" style="') == len(RESULT_TEXTS)
+    answers = re.findall(r'<div dir="(\w+)" style="[^"]*border-(\w+):3px', html)
+    assert answers == [("ltr", "left")] * 4 + [("rtl", "right")] * 2, "the rule stands where each answer starts"
     for text in RESULT_TEXTS:
         assert text.replace("'", "&#39;") in html
     assert "<bdi>Phone or video calls</bdi>" in html
@@ -874,3 +884,17 @@ def test_survey_results_long_answer_labels_keep_lines_short() -> None:
     phone = next(line for line in bar_lines if line.startswith("   Phone"))
     email = next(line for line in bar_lines if line.startswith("   Email"))
     assert phone[3:33].endswith("…") and phone.index("#") == email.index("#") == 35
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Plus de rencontres", "ltr"),
+        ("كان البرنامج مفيدًا", "rtl"),
+        ("2027: מפגש פתיחה", "rtl"),  # digits and punctuation have no direction of their own
+        ("«Zoom» بدلًا من الهاتف", "ltr"),  # the first strong letter decides, as dir="auto" does
+        ("— 42 —", "ltr"),
+    ],
+)
+def test_direction_follows_the_first_strong_letter(text: str, expected: str) -> None:
+    assert direction(text) == expected
