@@ -31,8 +31,12 @@ from mentormail.store.models import OutboxMessage
 # the space between them ("Zoë Müller" arrives as "ZoëMüller"); RFC 5322 allows lines of 998.
 HEADER_POLICY = SMTP.clone(max_line_length=998)
 
-# How long a reply or a bounce to the program's mail is taken as genuine.
-REPLY_VALID_DAYS = 180
+# How long a reply or a bounce to the program's mail is taken as genuine, from the day it is sent.
+# Participants answer whichever of the round's mail is at hand (the pairing announcement, in the
+# round's last month), so their reply addresses outlast the longest round by a season. Committee
+# mail is answered with commands, so a reply address of it that leaks soon stops working.
+COMMITTEE_REPLY_VALID_DAYS = 30
+AFTER_ROUND_GRACE_DAYS = 90
 BOUNCE_VALID_DAYS = 60
 
 
@@ -51,6 +55,11 @@ class Sender:
     address: str
     zone: ZoneInfo
     secret: bytes
+    round_months: int  # how long a pair's round lasts: participants' reply addresses outlast it
+
+    @property
+    def participant_reply_days(self) -> int:
+        return self.round_months * 31 + AFTER_ROUND_GRACE_DAYS
 
     @property
     def domain(self) -> str:
@@ -66,7 +75,8 @@ class Composer:
     def for_settings(cls, settings: Settings) -> Composer:
         program = settings.program
         return cls(
-            Sender(program.name, program.address, program.zone, settings.secret()), Renderer(settings.templates_dir)
+            Sender(program.name, program.address, program.zone, settings.secret(), program.months),
+            Renderer(settings.templates_dir),
         )
 
     def compose(
@@ -74,8 +84,9 @@ class Composer:
     ) -> OutboxMessage:
         rendered = self.renderer.render(mail.kind, mail.context)
         sent_on = mail.due_at.astimezone(self.sender.zone).date()
+        reply_days = COMMITTEE_REPLY_VALID_DAYS if mail.to_committee else self.sender.participant_reply_days
         reply_token = self._token(
-            Purpose.REPLY, mail.reply_person, _reference(mail.reference, mail.key), sent_on, REPLY_VALID_DAYS
+            Purpose.REPLY, mail.reply_person, _reference(mail.reference, mail.key), sent_on, reply_days
         )
         bounce_person = mail.to[0].person_id if len(mail.to) == 1 else 0
         bounce_token = self._token(

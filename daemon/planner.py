@@ -204,6 +204,7 @@ class DueMail:
     # Reply-To is made from these.
     reply_person: int = 0
     reference: str = ""
+    to_committee: bool = False  # coordinators or the liaison, whose replies may carry commands
     forwards: tuple[int, ...] = field(default=())  # question ids attached to a digest
 
 
@@ -569,6 +570,7 @@ def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) 
                 context=_context(calendar, person, role, closes_on=closes_on, **results),
                 reply_person=person.person_id,
                 reference=f"results-{survey.id}",
+                to_committee=True,
             )
 
 
@@ -735,6 +737,7 @@ def plan_liaison_summary(calendar: Calendar, state: PlannerState, now: datetime)
         context=_context(calendar, liaison, "liaison", **liaison_summary(calendar, state, due)),
         reply_person=liaison.person_id,
         reference="summary",
+        to_committee=True,
     )
 
 
@@ -919,6 +922,7 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
             context=_context(calendar, coordinator, "coordinator", **content),
             reply_person=coordinator.person_id,
             reference="digest",
+            to_committee=True,
             forwards=tuple(q.question_id for q in questions),
         )
 

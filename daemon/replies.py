@@ -307,6 +307,7 @@ class ReplyEffects:
             context=self._context(to, role, title=title, intro=intro, lines=lines),
             reply_person=to.person_id,
             reference="reply",
+            to_committee=role == "coordinator",
         )
         queries.enqueue(session, self.composer.compose(mail))
 

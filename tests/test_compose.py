@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ def pairing() -> DueMail:
 
 
 def compose(mail: DueMail):  # type: ignore[no-untyped-def]
-    sender = Sender(PROGRAM, "mentoring@example.org", ZoneInfo("America/Chicago"), SECRET)
+    sender = Sender(PROGRAM, "mentoring@example.org", ZoneInfo("America/Chicago"), SECRET, 9)
     row = Composer(sender, Renderer()).compose(mail)
     return row, message_from_bytes(row.raw, policy=policy.default)
 
@@ -75,3 +75,20 @@ def test_two_mails_with_the_same_claims_on_one_day_get_different_tokens() -> Non
     first, _ = compose(pairing())
     second, _ = compose(replace(pairing(), key="pairing:pair-pair-02"))
     assert first.message_id.split(".")[0] != second.message_id.split(".")[0]
+
+
+def reply_expires_on(mail: DueMail) -> date:
+    _, parsed = compose(mail)
+    claims = verify(SECRET, token_in(str(parsed["Reply-To"]), "mentoring@example.org") or "", DUE.date())
+    assert isinstance(claims, Claims)
+    return claims.expires_on
+
+
+def test_a_participant_can_answer_the_pairing_mail_until_well_after_the_round_ends() -> None:
+    # A nine-month round that starts on 1 September 2026 ends on 1 June 2027.
+    assert reply_expires_on(pairing()) >= date(2027, 6, 1) + timedelta(days=90)
+
+
+def test_a_reply_address_on_committee_mail_lasts_a_month() -> None:
+    # Which template does not matter here: who the mail goes to does.
+    assert reply_expires_on(replace(pairing(), to_committee=True)) == date(2026, 10, 1)

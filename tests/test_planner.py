@@ -122,6 +122,14 @@ def test_a_round_without_any_contact() -> None:
     assert per_recipient(mails, "round_end") == {**dict.fromkeys(participants, 1), "ana@example.org": 2}
 
 
+def test_mail_to_the_committee_and_only_that_is_marked_so() -> None:
+    committee = {COORDINATOR.email, LIAISON.email}
+    mails = run_round(PAIRS)
+    assert "liaison_summary" in {mail.kind for mail in mails if mail.to_committee}
+    for mail in mails:
+        assert mail.to_committee == ({person.email for person in mail.to} <= committee), mail.key
+
+
 def test_a_liaison_summary_every_week_of_the_round_on_monday_morning_local_time() -> None:
     summaries = [m for m in run_round(PAIRS) if m.kind == "liaison_summary"]
     first_monday = date(2026, 9, 7)
@@ -193,6 +201,7 @@ def test_the_digest_goes_out_only_when_something_needs_the_coordinators() -> Non
     assert digest.forwards == (9,)
     assert digest.context["unknown_senders"] == [{"email": "zed@x.example", "count": 2}]
     assert [p.email for p in digest.to] == ["coordinator@example.org"]
+    assert digest.to_committee  # its reply address carries commands, so it lasts a month only
 
 
 # --- surveys, their reminders and results ------------------------------------------------------
