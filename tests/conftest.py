@@ -251,6 +251,26 @@ def message(
     return msg
 
 
+def reply(
+    original: EmailMessage, sender: str, text: str, *, html: str | None = None, headers: dict | None = None
+) -> EmailMessage:
+    """A reply as a mail client writes it: to the Reply-To, In-Reply-To the original."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = str(original["Reply-To"])
+    msg["Subject"] = "Re: " + str(original["Subject"])
+    msg["Message-ID"] = make_msgid(domain="client.example.net")
+    msg["In-Reply-To"] = str(original["Message-ID"])
+    msg["References"] = str(original["Message-ID"])
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    if html is None:
+        msg.set_content(text)
+    else:
+        msg.set_content(html, subtype="html")
+    return msg
+
+
 def dsn_for(address: str, message_id: str = "bounce-1@mx.example.com") -> bytes:
     """A Postfix-style delivery status notification (RFC 3464) saying `address` could not be reached."""
     return f"""\

@@ -55,15 +55,3 @@ def in_process(program: Program) -> Iterator[InProcess]:
     finally:
         mail.close()
         store.close()
-
-
-def reply_to(original: EmailMessage, sender: str, text: str, message_id: str) -> EmailMessage:
-    """What a mail client sends when `sender` answers `original` with `text`."""
-    reply = EmailMessage()
-    reply["From"] = sender
-    reply["To"] = str(original["Reply-To"])
-    reply["Subject"] = "Re: " + str(original["Subject"])
-    reply["Message-ID"] = message_id
-    reply["In-Reply-To"] = str(original["Message-ID"])
-    reply.set_content(text)
-    return reply

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import PROGRAM_ADDRESS, Daemon, Program, wait_until
+from conftest import PROGRAM_ADDRESS, Daemon, Program, message, reply, wait_until
 from mentormail.daemon.planner import add_months
 from mentormail.parsers.tokens import Claims, Purpose, make_token, reply_address
 from relay import Relay
@@ -76,26 +76,6 @@ def mail_to(relay: Relay, kind: str, address: str) -> EmailMessage:
 
 def replies_to(relay: Relay, address: str) -> list[EmailMessage]:
     return [m for m in relay.messages() if m["X-Mentormail-Kind"] == "reply" and address in str(m["To"])]
-
-
-def reply(
-    original: EmailMessage, sender: str, text: str, *, html: str | None = None, headers: dict | None = None
-) -> EmailMessage:
-    """A reply as a mail client writes it: to the Reply-To, In-Reply-To the original."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = str(original["Reply-To"])
-    msg["Subject"] = "Re: " + str(original["Subject"])
-    msg["Message-ID"] = make_msgid(domain="client.example.net")
-    msg["In-Reply-To"] = str(original["Message-ID"])
-    msg["References"] = str(original["Message-ID"])
-    for name, value in (headers or {}).items():
-        msg[name] = value
-    if html is None:
-        msg.set_content(text)
-    else:
-        msg.set_content(html, subtype="html")
-    return msg
 
 
 def send(program: Program, msg: EmailMessage) -> None:
@@ -279,13 +259,7 @@ def test_a_coordinator_address_with_dmarc_fail_is_spoofed(running) -> None:  # t
 
 def test_a_reported_call_counts_and_is_confirmed(running) -> None:  # type: ignore[no-untyped-def]
     program, daemon, relay = running
-    msg = EmailMessage()
-    msg["From"] = "eve@example.com"
-    msg["To"] = PROGRAM_ADDRESS
-    msg["Subject"] = "call"
-    msg["Message-ID"] = make_msgid(domain="example.com")
-    msg.set_content("phone call 45 min yesterday\n")
-    send(program, msg)
+    send(program, message("eve@example.com", [PROGRAM_ADDRESS], subject="call", body="phone call 45 min yesterday\n"))
     confirmation = wait_until(lambda: replies_to(relay, "eve@example.com"))[0]
     status = program.status()["p3"]
     assert status["contacts"]["self_reported"] == 1 and "no_contact_yet" not in status["flags"]
@@ -297,13 +271,7 @@ def test_a_letter_is_requested_approved_by_a_coordinator_and_delivered_as_a_pdf(
     from pypdf import PdfReader
 
     program, daemon, relay = running
-    msg = EmailMessage()
-    msg["From"] = "Dev Patel <dev@example.org>"
-    msg["To"] = PROGRAM_ADDRESS
-    msg["Subject"] = "letter"
-    msg["Message-ID"] = make_msgid(domain="example.org")
-    msg.set_content("letter please\n")
-    send(program, msg)
+    send(program, message("Dev Patel <dev@example.org>", [PROGRAM_ADDRESS], subject="letter", body="letter please\n"))
     wait_until(lambda: replies_to(relay, "dev@example.org"))
     with sqlite3.connect(program.database) as db:
         (request_id,) = db.execute("SELECT id FROM letterrequest WHERE status = 'requested'").fetchone()

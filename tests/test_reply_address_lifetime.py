@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 
-from conftest import Program
-from in_process import in_process, reply_to
+from conftest import Program, reply
+from in_process import in_process
 from mentormail.daemon.outcomes import OutcomeKind
 
 ROUND_STARTS = datetime(2026, 9, 1, 15, tzinfo=timezone.utc)
@@ -22,7 +22,7 @@ def test_a_reported_call_in_reply_to_the_pairing_mail_counts_in_the_last_month(p
     with in_process(program) as daemon:
         sent = daemon.run_at(ROUND_STARTS)
         pairing = next(m for m in sent if m["X-Mentormail-Kind"] == "pairing" and "ben@" in str(m["To"]))
-        report = reply_to(pairing, "Ben O'Brien <ben@example.net>", "We had a phone call yesterday.\n", "<call@x.net>")
+        report = reply(pairing, "Ben O'Brien <ben@example.net>", "We had a phone call yesterday.\n")
         outcome = daemon.ingest(report, LAST_MONTH)
 
     assert outcome.kind is OutcomeKind.SELF_REPORT, outcome.reason

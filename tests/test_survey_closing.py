@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 
-from conftest import Program
-from in_process import in_process, reply_to
+from conftest import Program, reply
+from in_process import in_process
 from mentormail.daemon.outcomes import OutcomeKind
 from test_replies_daemon import SURVEY
 
@@ -23,7 +23,7 @@ def test_a_reply_after_closing_gets_a_notice_and_is_not_kept(program: Program) -
     with in_process(program) as daemon:
         sent = daemon.run_at(SURVEY_OPEN)
         survey = next(m for m in sent if m["X-Mentormail-Kind"] == "survey" and "ben@" in str(m["To"]))
-        answer = reply_to(survey, "ben@example.net", "1. 5\n2. yes\n", "<late-answer@example.net>")
+        answer = reply(survey, "ben@example.net", "1. 5\n2. yes\n")
         assert daemon.ingest(answer, AFTER_CLOSING).kind is OutcomeKind.SURVEY_REPLY
         notice = daemon.run_at(AFTER_CLOSING)[-1]
 
