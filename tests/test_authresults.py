@@ -31,3 +31,41 @@ def test_a_header_from_another_server_is_ignored() -> None:
 def test_no_header_or_garbage_is_no_pass() -> None:
     assert not passes_for_domain((), TRUSTED, "uni.example")
     assert not passes_for_domain((";;;", "mx.example.org", "mx.example.org; dmarc"), TRUSTED, "uni.example")
+
+
+# --- read method by method, as RFC 8601 defines the header ----------------------------------
+
+
+def test_a_method_merely_named_like_dkim_is_not_a_dkim_pass() -> None:
+    assert not passes_for_domain(("mx.example.org; x-dkim=pass header.d=uni.example",), TRUSTED, "uni.example")
+
+
+def test_dkim_pass_inside_another_methods_property_is_not_a_pass() -> None:
+    header = "mx.example.org; spf=pass smtp.mailfrom=dkim=pass; dkim=fail header.d=uni.example"
+    assert not passes_for_domain((header,), TRUSTED, "uni.example")
+    header = "mx.example.org; spf=pass smtp.mailfrom=dkim=pass header.d=uni.example"
+    assert not passes_for_domain((header,), TRUSTED, "uni.example")
+
+
+def test_a_pass_in_a_comment_is_not_a_pass() -> None:
+    header = "mx.example.org; dkim=fail (dkim=pass header.d=uni.example) header.d=uni.example"
+    assert not passes_for_domain((header,), TRUSTED, "uni.example")
+
+
+def test_only_the_trusted_servers_topmost_header_counts() -> None:
+    """The receiving server adds its header above the sender's: a pass further down is forged."""
+    ours = "mx.example.org; dkim=fail header.d=uni.example; dmarc=fail header.from=uni.example"
+    forged = "mx.example.org; dkim=pass header.d=uni.example; dmarc=pass header.from=uni.example"
+    assert not passes_for_domain((ours, forged), TRUSTED, "uni.example")
+    assert passes_for_domain(("other.example; dkim=fail", forged), TRUSTED, "uni.example")
+
+
+def test_a_version_after_the_authserv_id_and_folded_lines_are_read() -> None:
+    header = "mx.example.org 1;\r\n\tdkim=pass header.d=uni.example;\r\n dmarc=pass header.from=uni.example"
+    assert passes_for_domain((header,), TRUSTED, "uni.example")
+
+
+def test_a_huge_header_is_no_pass_and_is_not_parsed() -> None:
+    padding = "; ".join(["spf=pass smtp.mailfrom=uni.example"] * 20_000)
+    assert not passes_for_domain((f"mx.example.org; {padding}; dkim=pass header.d=uni.example",), TRUSTED, "uni.example")
+    assert not passes_for_domain((f"evil.example; {padding}",) * 10, TRUSTED, "uni.example")
