@@ -85,8 +85,12 @@ class Composer:
         rendered = self.renderer.render(mail.kind, mail.context)
         sent_on = mail.due_at.astimezone(self.sender.zone).date()
         reply_days = COMMITTEE_REPLY_VALID_DAYS if mail.to_committee else self.sender.participant_reply_days
+        # A token names a person only on mail to that person alone: the router obeys a
+        # coordinator's commands only with a token made out to them, so a token on mail that
+        # others also hold must not name anyone.
+        reply_person = mail.reply_person if [p.person_id for p in mail.to] == [mail.reply_person] else 0
         reply_token = self._token(
-            Purpose.REPLY, mail.reply_person, _reference(mail.reference, mail.key), sent_on, reply_days
+            Purpose.REPLY, reply_person, _reference(mail.reference, mail.key), sent_on, reply_days
         )
         bounce_person = mail.to[0].person_id if len(mail.to) == 1 else 0
         bounce_token = self._token(

@@ -11,6 +11,7 @@ Spoofed mail, duplicates and machine mail are never answered.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -143,11 +144,22 @@ class ReplyEffects:
         coordinator = decision.facts.coordinator
         assert coordinator is not None
         results = []
+        replied_to = _replied_to(decision)
         for command in parse_commands(decision.facts.text or ""):
             if isinstance(command, BadCommand):
                 results.append(f"{command.line}: not done: {command.reason}")
                 continue
-            result = self._obey(session, decision, command)
+            earlier = None
+            if command.verb not in _REPEATABLE:
+                earlier = queries.earlier_use_of_command(session, replied_to, _understood(command), decision.now)
+            if earlier is not None:
+                day = _day(earlier.astimezone(self.zone).date())
+                result = (
+                    f"not done: already done on {day} in reply to the same mail of ours; "
+                    "to do it again, reply to a newer mail from us"
+                )
+            else:
+                result = self._obey(session, decision, command)
             queries.audit(session, decision.now, coordinator.email, command.line, result)
             results.append(f"{command.line}: {result}")
         if any(": not done:" in line for line in results):
@@ -351,6 +363,23 @@ COMMANDS: dict[str, Callable[[ReplyEffects, Session, Decision, Command], str]] =
     "status": ReplyEffects._status,
     "help": ReplyEffects._help,
 }
+
+
+# Commands that change nothing may be given again in reply to the same mail.
+_REPEATABLE = frozenset({"status", "help"})
+
+
+def _replied_to(decision: Decision) -> str:
+    """Which mail of ours a command mail answers, as its token's claims (each mail's are its own)."""
+    token = decision.facts.token if decision.facts else None
+    assert token is not None and token.claims is not None, "the router obeys commands only with a token"
+    claims = token.claims
+    return hashlib.sha256(f"{claims.person}:{claims.reference}:{claims.expires_on}".encode()).hexdigest()
+
+
+def _understood(command: Command) -> str:
+    """A command as understood, so that "Pause  P3." and "pause p3" are one command."""
+    return " ".join(part for part in (command.verb, command.pair, *command.args) if part).lower()
 
 
 def _pair_status(session: Session, command: Command, status: str) -> str:

@@ -192,8 +192,18 @@ def _from_coordinator_with_commands(facts: MessageFacts, _: Roster) -> bool:
 
 
 def _command(facts: MessageFacts, _: Roster) -> Outcome:
+    assert facts.coordinator is not None
     if facts.token is None or facts.token.claims is None:
         return Outcome(OutcomeKind.SPOOFED, "a command without a signed reply address of ours", addresses=_from(facts))
+    if facts.token.claims.person != facts.coordinator.person_id:
+        # Only mail sent to this coordinator alone carries a token made out to them (compose.py);
+        # a token for "any recipient" is on mail participants hold too, so it proves nothing
+        # about who is writing.
+        return Outcome(
+            OutcomeKind.SPOOFED,
+            "a command in reply to mail that was not sent to this coordinator alone",
+            addresses=_from(facts),
+        )
     if not facts.authenticated:
         return Outcome(
             OutcomeKind.SPOOFED, "a command without DMARC or DKIM pass from the trusted server", addresses=_from(facts)

@@ -170,3 +170,15 @@ class AuditEntry(SQLModel, table=True):
     coordinator: str
     command: str
     result: str
+
+
+class CommandUse(SQLModel, table=True):
+    """A command obeyed in reply to one of our mails: the same line in reply to the same mail
+    is done once, so a command mail replayed under a new Message-ID changes nothing."""
+
+    __table_args__ = (UniqueConstraint("replied_to", "command"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    replied_to: str  # a digest of the reply token's claims: which mail of ours was answered
+    command: str  # the command as understood ("pause p3"), not the line as typed
+    at: datetime

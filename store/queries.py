@@ -27,6 +27,7 @@ from mentormail.daemon.planner import Person as PlannerPerson
 from mentormail.store.models import (
     AuditEntry,
     CheckinReply,
+    CommandUse,
     ContactEvent,
     ImapCheckpoint,
     IntakeRecord,
@@ -649,6 +650,20 @@ def save_checkin(
 
 def audit(session: Session, at: datetime, coordinator: str, command: str, result: str) -> None:
     session.add(AuditEntry(at=at, coordinator=coordinator, command=command, result=result))
+
+
+def earlier_use_of_command(session: Session, replied_to: str, command: str, now: datetime) -> datetime | None:
+    """When `command` was already obeyed in reply to the mail `replied_to`; None the first time,
+    which also records this use. Two daemons racing on one use meet the unique constraint, and
+    the loser's message is retried by its transport and then finds this row."""
+    earlier = session.exec(
+        select(CommandUse.at).where(CommandUse.replied_to == replied_to, CommandUse.command == command)
+    ).first()
+    if earlier is not None:
+        return as_utc(earlier)
+    session.add(CommandUse(replied_to=replied_to, command=command, at=now))
+    session.flush()
+    return None
 
 
 def request_letter(session: Session, person_id: int, pair_id: str, now: datetime) -> tuple[int, bool]:

@@ -92,3 +92,20 @@ def test_a_participant_can_answer_the_pairing_mail_until_well_after_the_round_en
 def test_a_reply_address_on_committee_mail_lasts_a_month() -> None:
     # Which template does not matter here: who the mail goes to does.
     assert reply_expires_on(replace(pairing(), to_committee=True)) == date(2026, 10, 1)
+
+
+def test_a_reply_token_names_its_person_only_on_mail_to_that_person_alone() -> None:
+    """A coordinator's commands are obeyed only with a token made out to them; mail that others
+    hold too (a letter copied to the coordinators, a pairing) must carry a token naming nobody."""
+
+    def token_person(mail: DueMail) -> int:
+        _, parsed = compose(mail)
+        claims = verify(SECRET, token_in(str(parsed["Reply-To"]), "mentoring@example.org") or "", date(2026, 9, 2))
+        assert isinstance(claims, Claims)
+        return claims.person
+
+    alone = replace(pairing(), key="checkin:pair-01:month-1", to=(SIOBHAN,), reply_person=SIOBHAN.person_id)
+    shared = replace(pairing(), key="letter:pair-01", to=(SIOBHAN, ZOE), reply_person=SIOBHAN.person_id)
+    assert token_person(alone) == SIOBHAN.person_id
+    assert token_person(shared) == 0
+    assert token_person(pairing()) == 0

@@ -254,6 +254,70 @@ def test_a_coordinator_address_with_dmarc_fail_is_spoofed(running) -> None:  # t
     assert replies_to(relay, "coordinator@example.org") == []
 
 
+# --- forged and replayed commands (issue 7) ---------------------------------------------------
+
+
+@pytest.fixture
+def running_default(program: Program, daemon: Daemon, relay: Relay) -> tuple[Program, Daemon, Relay]:
+    """As `running`, with the default [security]: no trusted_authserv_id, so From is not checked."""
+    (program.root / "round.csv").write_text(ROSTER, encoding="utf-8")
+    program.deliver_to(relay.controller.port, SURVEY)
+    program.database.unlink(missing_ok=True)
+    program.cli("import-roster", str(program.root / "round.csv"))
+    daemon.start()
+    wait_until(lambda: relay.kinds()["pairing"] == 3 and relay.kinds()["survey"] == 5)
+    return program, daemon, relay
+
+
+def audited(program: Program) -> list[tuple[str, str]]:
+    with sqlite3.connect(program.database) as db:
+        return list(db.execute("SELECT command, result FROM auditentry ORDER BY id"))
+
+
+def test_a_participant_writing_as_the_coordinator_to_the_pairing_reply_address_is_spoofed(running_default) -> None:  # type: ignore[no-untyped-def]
+    """The pairing announcement goes to mentor and mentee at once: its reply address names
+    nobody, so it cannot carry a coordinator's commands, whoever the From claims to be."""
+    program, daemon, relay = running_default
+    pairing = mail_to(relay, "pairing", "ben@example.net")
+    forged = reply(pairing, "Coordinator <coordinator@example.org>", "end p3")
+    send(program, forged)
+    wait_until(lambda: spoofed_count(daemon) == 1)
+    assert "not sent to this coordinator alone" in daemon.log()
+    assert pair_status(program, "p3") == "active"
+    assert audited(program) == [] and replies_to(relay, "coordinator@example.org") == []
+
+
+def test_a_forged_command_naming_the_pairing_mail_only_in_in_reply_to_is_spoofed(running_default) -> None:  # type: ignore[no-untyped-def]
+    program, daemon, relay = running_default
+    pairing = mail_to(relay, "pairing", "ben@example.net")
+    forged = reply(pairing, "Coordinator <coordinator@example.org>", "end p3")
+    forged.replace_header("To", PROGRAM_ADDRESS)  # the token only in In-Reply-To / References
+    send(program, forged)
+    wait_until(lambda: spoofed_count(daemon) == 1)
+    assert pair_status(program, "p3") == "active" and audited(program) == []
+
+
+def test_a_command_mail_replayed_on_a_new_message_id_is_not_obeyed_again(running_default) -> None:  # type: ignore[no-untyped-def]
+    program, daemon, relay = running_default
+    first = command_mail(program, "pause p3\nstatus p3", dmarc="none")
+    send(program, first)
+    wait_until(lambda: len(replies_to(relay, "coordinator@example.org")) == 1)
+    send(program, command_mail(program, "resume p3", dmarc="none"))
+    wait_until(lambda: len(replies_to(relay, "coordinator@example.org")) == 2)
+    assert pair_status(program, "p3") == "active"
+
+    replayed = command_mail(program, "Pause P3.\nstatus p3", dmarc="none")  # same reply address, new ID
+    send(program, replayed)
+    answer = wait_until(lambda: replies_to(relay, "coordinator@example.org")[2:])[0]
+    assert pair_status(program, "p3") == "active"
+    body = " ".join(answer.get_body(("plain",)).get_content().split())  # the template wraps lines
+    assert "not done: already done on" in body and "reply to a newer mail from us" in body
+    assert "status p3: " in body and "status p3: not done" not in body  # what changes nothing may repeat
+    commands = [command for command, _ in audited(program)]
+    assert commands == ["pause p3", "status p3", "resume p3", "Pause P3.", "status p3"]
+    assert audited(program)[3][1].startswith("not done: already done")
+
+
 # --- participants ----------------------------------------------------------------------------
 
 
