@@ -20,6 +20,7 @@ from pathlib import Path
 from mentormail.daemon import logs
 from mentormail.daemon.files import UnreadableInput, iter_messages
 from mentormail.daemon.logs import describe_exception
+from mentormail.daemon.outbox_view import outbox_document, outbox_table
 from mentormail.daemon.outcomes import Source, Transport
 from mentormail.daemon.service import build_intake, open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
@@ -123,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
         help="imagined people answer the program's mail (surveys, check-ins, a letter request and its approval; "
         "quiet pairs report calls instead)",
     )
+    outbox = command(
+        "outbox",
+        _outbox,
+        "list the program's mail not yet sent: queued, due, retrying, or failed (given up, or set aside because "
+        "it could not be composed) with the reason",
+    )
+    outbox.add_argument("--failed", action="store_true", help="only the mail that failed")
+    outbox.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
     export = command(
         "export",
         _export,
@@ -263,6 +272,19 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     print(timeline.table())
     print(f"mail written to the Maildir {args.outbox}")
+    return EXIT_OK
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        with store.session() as session:
+            entries = queries.unsent_mail(session, failed_only=args.failed)
+    finally:
+        store.close()
+    document = outbox_document(entries, datetime.now(timezone.utc))
+    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else outbox_table(document))
     return EXIT_OK
 
 

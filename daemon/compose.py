@@ -113,8 +113,8 @@ class Composer:
         message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
         if rendered.html is not None:
             message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-        for raw in forwarded:  # each question as it was written, for a coordinator to answer
-            message.add_attachment(BytesParser(policy=default).parsebytes(raw))
+        for number, raw in enumerate(forwarded, start=1):  # each question as written, to answer
+            _attach_forwarded(message, raw, number)
         for attachment in attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
             message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
@@ -134,6 +134,24 @@ class Composer:
     def _token(self, purpose: Purpose, person: int, reference: str, sent_on: date, days: int) -> str:
         claims = Claims(purpose, person, reference, sent_on + timedelta(days=days))
         return make_token(self.sender.secret, claims)
+
+
+def _attach_forwarded(message: EmailMessage, raw: bytes, number: int) -> None:
+    """A question as a `message/rfc822` part when CPython can write it back out, else its bytes.
+
+    Mail as people's clients (and attackers) write it can hold what the parser accepts and the
+    generator refuses (a non-ASCII byte in a header name, `boundary=""`). Such a question still
+    reaches the coordinators, unchanged, as a file their mail client opens.
+    """
+    try:
+        parsed = BytesParser(policy=default).parsebytes(raw)
+        parsed.as_bytes(policy=HEADER_POLICY)  # what the outer message's generator will do
+    except Exception:  # noqa: BLE001 - the question is whatever its writer sent
+        message.add_attachment(
+            raw, maintype="application", subtype="octet-stream", filename=f"question-{number}.eml"
+        )
+        return
+    message.add_attachment(parsed)
 
 
 def _address(person: Person) -> Address:

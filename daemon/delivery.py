@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mentormail.daemon.backends import Backend, DeliveryError, Envelope
+from mentormail.daemon.logs import describe_exception
 from mentormail.store import queries
 from mentormail.store.db import Store
 
@@ -41,10 +42,12 @@ class Deliverer:
             rows = queries.due_for_delivery(session, now)
         for row in rows:
             assert row.id is not None and row.raw is not None
-            envelope = Envelope(row.envelope_sender, tuple(row.recipients.split()))
             try:
-                self.backend.send(row.raw, envelope)
-            except DeliveryError as error:
+                self.backend.send(row.raw, Envelope(row.envelope_sender, tuple(row.recipients.split())))
+            except Exception as exc:  # noqa: BLE001 - one mail that cannot be sent never stops the rest
+                # A backend reports what the relay said as DeliveryError; anything else (an
+                # envelope the backend refuses, a backend's own slip) is this mail's, and permanent.
+                error = exc if isinstance(exc, DeliveryError) else DeliveryError(describe_exception(exc), temporary=False)
                 retry_at = self._retry_at(row.due_at, row.attempts, now) if error.temporary else None
                 with self.store.session() as session:
                     queries.mark_attempt_failed(session, row.id, str(error), retry_at, now)

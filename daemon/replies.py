@@ -21,6 +21,7 @@ from mentormail.daemon.compose import Attachment, Composer
 from mentormail.daemon.intake import Decision
 from mentormail.daemon.letters import LetterFacts, letter_pdf
 from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.daemon.outbox import compose_or_set_aside
 from mentormail.daemon.planner import DueMail, Person, add_months
 from mentormail.daemon.roster import Participant, RosterPair
 from mentormail.daemon.settings import Settings, SurveySettings
@@ -218,7 +219,7 @@ class ReplyEffects:
                 reply_person=person.person_id,
                 reference=f"pair-{pair.pair_id}",
             )  # fmt: skip
-            queries.enqueue(session, self.composer.compose(mail))
+            queries.enqueue(session, compose_or_set_aside(self.composer, mail, now=decision.now))
         return f"done: both members of pair {pair.pair_id} will be nudged"
 
     def _pair(self, session: Session, decision: Decision, command: Command) -> str:
@@ -304,7 +305,10 @@ class ReplyEffects:
         )
         filename = f"letter-of-recognition-{pair.pair_id}.pdf"
         queries.enqueue(
-            session, self.composer.compose(mail, attachments=(Attachment(filename, "application/pdf", pdf),))
+            session,
+            compose_or_set_aside(
+                self.composer, mail, attachments=(Attachment(filename, "application/pdf", pdf),), now=decision.now
+            ),
         )
 
     def _answer(
@@ -321,7 +325,7 @@ class ReplyEffects:
             reference="reply",
             to_committee=role == "coordinator",
         )
-        queries.enqueue(session, self.composer.compose(mail))
+        queries.enqueue(session, compose_or_set_aside(self.composer, mail, now=decision.now))
 
     def _context(self, recipient: Participant, role: str, **values: object) -> dict[str, object]:
         people = self.settings.people

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +18,9 @@ from mentormail.parsers.headers import normalise
 REQUIRED_COLUMNS = ("mentor_email", "mentor_name", "mentee_email", "mentee_name")
 OPTIONAL_COLUMNS = ("pair_id", "starts_on", "mentor_aliases", "mentee_aliases")
 _PAIR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Control characters (CR, LF, NUL, ...) and line or paragraph separators: a name goes into mail
+# headers, where a line break would start a header of the writer's choosing (`Bcc: ...`).
+_NOT_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
 
 
 class RosterError(ValueError):
@@ -45,8 +49,11 @@ def parse_roster(text: str, filename: str) -> list[RosterRow]:
     rows: list[RosterRow] = []
     seen_pair_ids: dict[str, int] = {}
     seen_pairs: dict[tuple[str, str], int] = {}
+    previous_end = reader.line_num  # the header's last line
     for record in reader:
-        line = reader.line_num
+        # The line a record starts on: a quoted field may hold line breaks (refused below, but
+        # named where the coordinator will look for it).
+        line, previous_end = _start_line(text, previous_end, reader.line_num), reader.line_num
         values = {k.strip(): (v or "").strip() for k, v in record.items() if k is not None}
         if None in record:
             raise RosterError(f"{filename}: line {line}: more fields than the header has columns")
@@ -69,6 +76,17 @@ def parse_roster(text: str, filename: str) -> list[RosterRow]:
     return rows
 
 
+def _start_line(text: str, previous_end: int, end: int) -> int:
+    """The first line after `previous_end` that is not blank (csv skips blank lines silently)."""
+    if end == previous_end + 1:
+        return end
+    lines = text.splitlines()
+    start = previous_end + 1
+    while start < end and not lines[start - 1].strip(" ,\t"):
+        start += 1
+    return start
+
+
 def _check_columns(columns: list[str], filename: str) -> None:
     for column in columns:
         if column not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
@@ -80,6 +98,14 @@ def _check_columns(columns: list[str], filename: str) -> None:
 
 
 def _row(values: dict[str, str], line: int, filename: str) -> RosterRow:
+    for column, value in values.items():
+        bad = next((char for char in value if unicodedata.category(char) in _NOT_ONE_LINE), None)
+        if bad is not None:
+            raise RosterError(
+                f"{filename}: line {line}: {column}: contains a control character (U+{ord(bad):04X}); "
+                "names and addresses are one line of text"
+            )
+
     def address(column: str) -> str:
         raw = values.get(column, "")
         if not raw:

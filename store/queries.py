@@ -455,6 +455,43 @@ def question_texts(session: Session, question_ids: tuple[int, ...]) -> list[byte
     return [q.raw for q in rows if q.raw is not None]
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One mail of the outbox as `mentormail outbox` lists it (no body: it may be a digest)."""
+
+    key: str
+    kind: str
+    recipients: str
+    status: str  # pending | failed
+    due_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+
+
+def unsent_mail(session: Session, *, failed_only: bool = False) -> list[OutboxEntry]:
+    """The outbox's mail not yet sent (or only what was given up or set aside), oldest first."""
+    statuses = ("failed",) if failed_only else ("pending", "failed")
+    rows = session.exec(
+        select(
+            OutboxMessage.key,
+            OutboxMessage.kind,
+            OutboxMessage.recipients,
+            OutboxMessage.status,
+            OutboxMessage.due_at,
+            OutboxMessage.attempts,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+    )
+    return [
+        OutboxEntry(key, kind, to, status, as_utc(due), attempts, as_utc(next_at), error)
+        for key, kind, to, status, due, attempts, next_at, error in rows
+    ]
+
+
 def due_for_delivery(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
     return list(
         session.exec(

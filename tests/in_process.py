@@ -39,8 +39,12 @@ class InProcess:
 
     def ingest(self, message: EmailMessage, moment: datetime) -> Outcome:
         """`message` arriving over SMTP at `moment`."""
+        return self.ingest_bytes(message.as_bytes(), moment)
+
+    def ingest_bytes(self, raw: bytes, moment: datetime) -> Outcome:
+        """A message as bytes (as a client or an attacker wrote them) arriving over SMTP at `moment`."""
         intake = build_intake(self.settings, self.store, clock=lambda: moment)
-        return intake.ingest(message.as_bytes(), Source(Transport.SMTP))
+        return intake.ingest(raw, Source(Transport.SMTP))
 
 
 @contextmanager

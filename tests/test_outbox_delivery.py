@@ -160,3 +160,22 @@ def test_export_contacts_per_pair_and_month(program: Program) -> None:
     rows = json.loads(program.cli("export", "contacts", "--format", "json").stdout)["contacts"]
     # A pair's start month is listed even without contact (p3), so silence shows as zeros.
     assert {(r["pair_id"], r["month"]) for r in rows} >= {("p1", "2026-09"), ("p1", "2026-10"), ("p3", "2026-09")}
+
+
+def test_a_mail_the_backend_refuses_outright_is_given_up_and_the_rest_are_sent(
+    program: Program, relay: FlakyRelay
+) -> None:
+    """Not a relay's answer but the mail itself (here an envelope sender with a line break, as a
+    corrupted row could hold): that one mail is given up with its reason, and delivery goes on."""
+    mail = program_mail(program, relay)
+    keys = mail.plan(FIRST_MORNING)
+    with mail.store.session() as session:
+        broken = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        broken.envelope_sender = "mentoring+x@example.org\r\nRCPT TO:<attacker@evil.example>"
+        session.add(broken)
+    report = mail.deliverer.deliver_due(FIRST_MORNING)
+    assert (report.sent, report.given_up) == (len(keys) - 1, 1)
+    failed = [row for row in outbox(mail) if row.status == "failed"]
+    assert [row.key for row in failed] == [broken.key] and "ValueError" in failed[0].last_error
+    assert len(relay.accepted) == len(keys) - 1
+    mail.close()

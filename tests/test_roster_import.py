@@ -192,6 +192,13 @@ BAD_LINES = {
     "duplicate_pair_id": ("kim@example.org,Kim,lou@example.net,Lou,p4,2026-09-01\n", "pair_id"),
     "too_many_fields": ("kim@example.org,Kim,lou@example.net,Lou,p5,2026-09-01,extra\n", "fields"),
     "mentee_who_is_a_mentor_in_the_file": ("gus@example.net,Gus Grant,mo@example.net,Mo,p5,\n", "mentor"),
+    # A name is written into mail headers: a line break in it would add a header of its own.
+    "header_injection_in_a_name": (
+        'kim@example.org,"Evil\r\nBcc: attacker@evil.example",lou@example.net,Lou,p5,\n',
+        "mentor_name: contains a control character (U+000A)",
+    ),
+    "nul_in_a_name": ("kim@example.org,Kim,lou@example.net,Lou\x00,p5,\n", "mentee_name: contains a control character (U+0000)"),
+    "line_separator_in_a_name": ("kim@example.org,Ki\u2028m,lou@example.net,Lou,p5,\n", "U+2028"),
 }
 
 
