@@ -7,6 +7,8 @@ The facts are gathered the way intake gathers them: `parse_headers` on the messa
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from email.message import EmailMessage
 
 import pytest
@@ -14,9 +16,10 @@ import pytest
 from conftest import PROGRAM_ADDRESS, message
 from mentormail.daemon.outcomes import Direction, OutcomeKind, PairMatch
 from mentormail.daemon.roster import Participant, Roster, RosterPair
-from mentormail.daemon.router import DECISION_TABLE, MessageFacts, route
+from mentormail.daemon.router import DECISION_TABLE, MessageFacts, ReplyToken, route
 from mentormail.parsers.headers import parse_headers
 from mentormail.parsers.machine import classify_headers
+from mentormail.parsers.tokens import Claims, Purpose
 
 ANA = Participant(1, "ana@example.org", "Ana Álvarez")
 BEN = Participant(2, "ben@example.net", "Ben O'Brien")
@@ -356,3 +359,41 @@ def test_reasons_never_quote_the_subject() -> None:
     ]
     for msg in cases:
         assert canary not in route(facts(msg), ROSTER).reason
+
+
+# --- command (issue 7: forged coordinator commands) ----------------------------------------------
+
+COORDINATOR = Participant(9, "coordinator@example.org", "Coordinator")
+
+
+def command_facts(token_person: int, *, authenticated: bool = True) -> MessageFacts:
+    msg = message("Coordinator <coordinator@example.org>", [PROGRAM_ADDRESS], body="end p3\n")
+    claims = Claims(Purpose.REPLY, token_person, "digest.0123abcd", date(2030, 1, 1))
+    return replace(
+        facts(msg),
+        coordinator=COORDINATOR,
+        staff=COORDINATOR,
+        token=ReplyToken(claims, None),
+        authenticated=authenticated,
+        text="end p3",
+    )
+
+
+def test_a_command_with_a_token_made_out_to_that_coordinator_is_obeyed() -> None:
+    assert route(command_facts(COORDINATOR.person_id), ROSTER).kind is OutcomeKind.COMMAND
+
+
+def test_a_command_with_an_any_recipient_token_is_spoofed() -> None:
+    """Person 0 is on mail several people hold (the pairing announcement): it proves nothing."""
+    outcome = route(command_facts(0), ROSTER)
+    assert outcome.kind is OutcomeKind.SPOOFED
+    assert "not sent to this coordinator alone" in outcome.reason
+
+
+def test_a_command_with_a_participants_token_is_spoofed() -> None:
+    assert route(command_facts(BEN.person_id), ROSTER).kind is OutcomeKind.SPOOFED
+
+
+def test_a_command_without_a_pass_from_the_trusted_server_is_spoofed() -> None:
+    outcome = route(command_facts(COORDINATOR.person_id, authenticated=False), ROSTER)
+    assert outcome.kind is OutcomeKind.SPOOFED and "DMARC" in outcome.reason
