@@ -14,11 +14,12 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from mentormail.daemon import logs
 from mentormail.daemon.files import UnreadableInput, iter_messages
+from mentormail.daemon.intake import Explanation
 from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outbox_view import outbox_document, outbox_table
 from mentormail.daemon.outcomes import Source, Transport
@@ -241,14 +242,69 @@ def _explain(args: argparse.Namespace) -> int:
         raise UserError(f"{args.path}: explain takes one message, this holds {len(messages)}")
     store = open_store(settings)
     try:
-        outcome = build_intake(settings, store).explain(messages[0][1], Source(Transport.FILE))
+        explanation = build_intake(settings, store).explain(messages[0][1], Source(Transport.FILE))
     finally:
         store.close()
     if args.json:
-        print(json.dumps(outcome.as_json(), ensure_ascii=False))
+        print(json.dumps(_explain_document(explanation), ensure_ascii=False))
     else:
-        print(f"{outcome.kind.value}: {outcome.reason}")
+        print("\n".join(_explain_lines(explanation)))
     return EXIT_OK
+
+
+def _explain_document(explanation: Explanation) -> dict[str, object]:
+    """The `explain --json` document: the outcome's keys, then what mail-parser found (README)."""
+    structure = explanation.structure
+    transit = structure.in_transit
+    return {
+        **explanation.outcome.as_json(),
+        "examined": "whole_message" if structure.whole else "header_block",
+        "warnings": [{"where": d.where, "problem": d.problem, "category": d.category} for d in structure.defects],
+        "hops": [
+            {
+                "hop": hop.number,
+                "from": hop.sent_from,
+                "by": hop.by,
+                "with": hop.with_,
+                "date": hop.at.isoformat() if hop.at else None,
+                "delay_seconds": hop.delay.total_seconds() if hop.delay is not None else None,
+            }
+            for hop in structure.hops
+        ],
+        "transit_seconds": transit.total_seconds() if transit is not None else None,
+    }
+
+
+def _explain_lines(explanation: Explanation) -> list[str]:
+    """The outcome on the first line; then any warnings, one a line; then the hops, oldest first."""
+    outcome, structure = explanation.outcome, explanation.structure
+    lines = [f"{outcome.kind.value}: {outcome.reason}"]
+    lines += [f"warning: {d.where}: {d.problem}" for d in structure.defects]
+    for hop in structure.hops:
+        named = (("from", hop.sent_from), ("by", hop.by), ("with", hop.with_))
+        clauses = [f"{word} {text}" for word, text in named if text]
+        when = hop.at.strftime("at %Y-%m-%d %H:%M:%S UTC") if hop.at else "date unreadable"
+        if hop.delay is not None:
+            when += f" ({_duration(hop.delay)} after {'the Date header' if hop.number == 1 else 'the hop before'})"
+        lines.append(f"hop {hop.number}: {' '.join(clauses) or '(nothing readable)'}, {when}")
+    transit = structure.in_transit
+    if transit is not None:
+        since = "the Date header" if structure.date else "the first hop"
+        lines.append(f"in transit: {_duration(transit)}, from {since} to the last hop")
+    return lines
+
+
+def _duration(span: timedelta) -> str:
+    """`1 d 2 h`, `3 min 5 s`, `-4 s` (a clock that is wrong): the largest unit and the next."""
+    seconds = round(span.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    units = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+    index = next(i for i, (name, size) in enumerate(units) if seconds >= size or name == "s")
+    name, size = units[index]
+    text = f"{sign}{seconds // size} {name}"
+    if index + 1 < len(units) and (rest := seconds % size // units[index + 1][1]):
+        text += f" {rest} {units[index + 1][0]}"
+    return text
 
 
 def _status(args: argparse.Namespace) -> int:

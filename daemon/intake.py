@@ -31,6 +31,7 @@ from mentormail.daemon.router import MessageFacts, RepliedTo, ReplyToken, route
 from mentormail.daemon.logs import describe_exception
 from mentormail.parsers.authresults import passes_for_domain
 from mentormail.parsers.reply import body_text, strip_quotes
+from mentormail.parsers.structure import Structure, examine, sender_problem
 from mentormail.parsers.tokens import Claims, Purpose, Rejected, token_in, verify
 from mentormail.parsers.headers import HeaderFacts, names_program, parse_headers
 from mentormail.parsers.machine import (
@@ -76,6 +77,17 @@ class Decision:
     def sender_id(self) -> int:
         writer = self.facts and (self.facts.sender or self.facts.staff)
         return writer.person_id if writer else 0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What `explain` shows: the outcome, and what mail-parser found in the message."""
+
+    outcome: Outcome
+    # Defects and Received hops, for the person running explain only (never logged or stored).
+    # Of the header block alone unless intake read the body too (`_may_read_body`,
+    # `_written_to_program`): mail between partners is never examined past its headers.
+    structure: Structure
 
 
 def utc_now() -> datetime:
@@ -131,12 +143,12 @@ class Intake:
         )
         return outcome
 
-    def explain(self, raw: bytes, source: Source) -> Outcome:
-        """What `ingest` would decide, changing nothing."""
+    def explain(self, raw: bytes, source: Source) -> Explanation:
+        """What `ingest` would decide, changing nothing; and what is wrong with the message."""
         with self.store.session() as session:
             decision = self._decide(session, raw, source, None)
             session.rollback()
-        return decision.outcome
+        return Explanation(decision.outcome, examine(raw, whole=decision.full is not None))
 
     def _decide(self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None) -> Decision:
         now = self.clock()
@@ -185,6 +197,7 @@ class Intake:
             authenticated=self._authenticated(headers),
             text=text,
             today=today,
+            from_problem=sender_problem(raw) if headers.from_address is None else None,
         )
         return Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster, now, facts, body, full)
 

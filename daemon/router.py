@@ -55,6 +55,7 @@ class MessageFacts:
     authenticated: bool = True  # Authentication-Results from the trusted server, where one is set
     text: str | None = None  # the new text of a message to the program; None when not read
     today: date = date.min  # in the program's time zone, for reported calls
+    from_problem: str | None = None  # why From has no readable address, in words (parsers/structure.py)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def _no_sender(facts: MessageFacts, _: Roster) -> bool:
 
 
 def _malformed(facts: MessageFacts, _: Roster) -> Outcome:
-    return Outcome(OutcomeKind.MALFORMED, "no readable sender address in From")
+    why = f": {facts.from_problem}" if facts.from_problem else ""
+    return Outcome(OutcomeKind.MALFORMED, f"no readable sender address in From{why}")
 
 
 def _is_machine(*kinds: MachineKind) -> Callable[[MessageFacts, Roster], bool]:

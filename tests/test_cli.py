@@ -225,7 +225,7 @@ def test_check_config_rejects_a_secret_readable_by_others(program: Program) -> N
 
 # --- explain -----------------------------------------------------------------------------------
 
-EXPLAIN_KEYS = {"outcome", "reason", "pair", "direction", "pairs"}
+EXPLAIN_KEYS = {"outcome", "reason", "pair", "direction", "pairs", "examined", "warnings", "hops", "transit_seconds"}
 
 
 def test_explain_json_for_a_cc_copy(program: Program) -> None:
