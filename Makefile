@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG := config/example.toml
+# How long `make fuzz` feeds inputs; CI runs a one-minute fuzz after the tests.
+FUZZ_SECONDS ?= 600
 
-.PHONY: run test bench install lock clean
+.PHONY: run test bench fuzz install lock clean
 
 # A fresh virtual environment with the pinned versions (requirements.lock), then the project.
 $(BIN)/mentormail: pyproject.toml requirements.lock
@@ -31,6 +33,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.bench.run
+
+# Mutated corpus and synthetic mail through intake, the reply parsers and a planner tick (tests/fuzz);
+# fails on unhandled errors or inputs with no outcome. FUZZ_ARGS passes more options (see --help).
+fuzz: install
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 # After changing dependencies in pyproject.toml: record the exact versions that were tested.
 lock:
