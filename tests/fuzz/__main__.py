@@ -29,6 +29,7 @@ from .worker import Assignment, work
 REPO = TESTS.parent
 _SHOWN_FAILURES = 5  # kinds of error shown with their traceback
 _HANG_SECONDS = 120.0  # one input this long is a hang: the worker is stopped and the input kept
+_PROGRESS_SECONDS = 60.0  # a line of figures this often, for a long run watched from its log
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -123,7 +124,11 @@ def _supervise(
 
     for worker in range(args.workers):
         launch(worker, quotas[worker] or None, tuple(program.seeds[worker :: args.workers]))
+    shown = start
     while running:
+        if time.monotonic() - shown >= _PROGRESS_SECONDS:
+            shown = time.monotonic()
+            _progress(lost, latest, shown - start)
         try:
             kind, worker, stats = reports.get(timeout=1)
             latest[worker] = stats
@@ -165,6 +170,17 @@ def _supervise(
     for stats in latest.values():
         total.merge(stats)
     return total, elapsed
+
+
+def _progress(lost: Stats, latest: dict[int, Stats], elapsed: float) -> None:
+    so_far = Stats()
+    for stats in (lost, *latest.values()):
+        so_far.merge(stats)
+    print(
+        f"  {elapsed:.0f} s: {so_far.inputs} inputs, {so_far.errors} unhandled errors, "
+        f"{so_far.no_outcome} with no outcome, {len(so_far.over_slow)} over {SLOW:g} s",
+        flush=True,
+    )
 
 
 def _lost_input(lost: Stats, job: Assignment, what: str, findings: Findings) -> None:

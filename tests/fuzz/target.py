@@ -63,7 +63,14 @@ _FRAMES = 8  # frames of a shortened traceback
 # The store failing, as opposed to code handing it something wrong: the one exception ingest
 # may raise (the caller then keeps the message and retries).
 _STORE_FAILING = (sqlalchemy_errors.OperationalError, sqlite3.OperationalError)
-_HEADER_PARSER_FAILED = "header parser failed"
+# Warnings the daemon logs when it has caught an exception that is a defect all the same: the
+# start of the message template -> (stage, index of the argument that is `describe_exception`).
+_CAUGHT = {
+    "header parser failed": ("parse_headers (caught by intake)", 0),
+    # A mail the program sends that cannot be composed (a stored question, an answer, a summary)
+    # is set aside and listed in the digest; it never reaches its recipient.
+    "set aside": ("compose (set aside by the outbox)", 1),
+}
 CURRENT = "current-input"  # in a worker's scratch folder: see `Runner._mark`
 
 
@@ -222,6 +229,8 @@ class Runner:
         self.stats = Stats()
         self.generation: list[Input] = []
         self.current: Input | None = None
+        self._parser_times: dict[str, float] = {}  # of the current input
+        self.caught: list[tuple[str, str]] = []  # caught exceptions logged during a tick (`_CAUGHT`)
         self.replaying = False  # while looking for the input behind a tick failure: count nothing
         scratch.mkdir(parents=True, exist_ok=True)
         self._current_file = (scratch / CURRENT).open("wb")
@@ -234,6 +243,7 @@ class Runner:
     def run(self, item: Input) -> None:
         self._mark(item)
         self.generation.append(item)
+        self._parser_times = {}
         start = time.process_time()
         self._ingest(item)
         ingested = time.process_time()
@@ -243,7 +253,11 @@ class Runner:
         self.current = None
         self.stats.inputs += 1
         self.stats.structured += item.seed.startswith("structured/")
-        self._timed(item, end - start, f"ingest {ingested - start:.2f} s, parsers {end - ingested:.2f} s")
+        detail = f"ingest {ingested - start:.2f} s, parsers {end - ingested:.2f} s"
+        if self._parser_times:
+            slowest = max(self._parser_times, key=self._parser_times.__getitem__)
+            detail += f", most in {slowest} {self._parser_times[slowest]:.2f} s"
+        self._timed(item, end - start, detail)
 
     def _mark(self, item: Input) -> None:
         """Leave the input where the supervisor finds it if this process hangs or dies on it:
@@ -295,11 +309,14 @@ class Runner:
         self._call("commands.is_letter_request", item, is_letter_request, new)
 
     def _call(self, stage: str, item: Input, function: Callable[..., Any], *args: Any) -> Any:
+        start = time.process_time()
         try:
             return function(*args)
         except Exception as exc:  # noqa: BLE001 - the parsers are documented never to raise
             self.failed(stage, exc, item)
             return None
+        finally:
+            self._parser_times[stage] = time.process_time() - start
 
     def _timed(self, item: Input, seconds: float, detail: str) -> None:
         timed = Timed(seconds, item.label, detail)
@@ -327,16 +344,20 @@ class Runner:
         return failure
 
     def logged(self, record: logging.LogRecord) -> None:
-        """A warning the daemon logged; the header parser failing inside intake is an error."""
-        if self.replaying:
-            return
+        """A warning the daemon logged: a finding when it reports a caught exception (`_CAUGHT`)."""
         template = str(record.msg)
-        if template.startswith(_HEADER_PARSER_FAILED):
-            signature = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
-            stage = "parse_headers (caught by intake)"
-            self._count(stage, signature, [signature], self.current, "logged by intake: " + template)
+        caught = next((found for start, found in _CAUGHT.items() if template.startswith(start)), None)
+        if caught is None:
+            if not self.replaying:
+                self.stats.logged[f"{record.name}: {template}"] += 1
+            return
+        stage, index = caught
+        args = record.args if isinstance(record.args, tuple) else ()
+        signature = str(args[index]) if len(args) > index else "?"
+        if self.replaying or self.current is None:  # in a tick: traced to its input afterwards
+            self.caught.append((stage, signature))
         else:
-            self.stats.logged[f"{record.name}: {template}"] += 1
+            self._count(stage, signature, [signature], self.current, f"logged by {record.name}: {template}")
 
     # --- generations and planner ticks ---------------------------------------------------------------
 
@@ -347,21 +368,21 @@ class Runner:
         for moment in TICK_MOMENTS:
             start = time.process_time()
             self.busy(time.monotonic())
-            errors = self.daemon.tick(moment)
+            self.caught = []
+            failed = [(stage, describe_exception(e), short_traceback(e)) for stage, e in self.daemon.tick(moment)]
+            failed += [(stage, signature, [signature]) for stage, signature in self.caught]
             self.busy(0.0)
             self.stats.ticks += 1
             self.stats.slowest_tick = max(self.stats.slowest_tick, time.process_time() - start)
-            for stage, exc in errors:
-                self._tick_failed(stage, exc, moment)
+            for stage, signature, frames in failed:
+                self._tick_failed(stage, signature, frames, moment)
         self.daemon.close()
         self.generation = []
         self.daemon = Daemon.over(self.program, self.scratch / "store.db") if fresh else None
 
-    def _tick_failed(self, stage: str, exc: Exception, moment: datetime) -> None:
-        signature = describe_exception(exc)
-        key = f"{stage}: {signature}"
-        new = key not in self.stats.failures
-        failure = self._count(stage, signature, short_traceback(exc), None, "")
+    def _tick_failed(self, stage: str, signature: str, frames: list[str], moment: datetime) -> None:
+        new = f"{stage}: {signature}" not in self.stats.failures
+        failure = self._count(stage, signature, frames, None, "")
         if new and self.generation:  # once per kind: bisecting costs a few generations' time
             culprits = self._culprits(stage, signature)
             if len(culprits) == 1:
@@ -398,8 +419,9 @@ class Runner:
                     daemon.intake.ingest(item.raw, item.source)
                 except Exception:  # noqa: BLE001, S110 - counted the first time round
                     pass
+            self.caught = []
             found = [(s, describe_exception(e)) for moment in TICK_MOMENTS for s, e in daemon.tick(moment)]
-            return (stage, signature) in found
+            return (stage, signature) in found + self.caught
         finally:
             daemon.close()
 
