@@ -18,9 +18,9 @@ and the decisions it does not make: text typed *under* a quote is kept (an inlin
 header at the very top is not a cut, a word sign-off only counts as one when the line is short.
 
 Pure: no I/O, no clock. Nothing here raises on any input, and the work is bounded: the text is
-clipped (`MAX_TEXT`), and the library's regular expressions only ever see lines clipped to
-`_PROBE_LINE` characters with runs of blank lines and spaces squeezed (some of its patterns are
-quadratic on long runs of newlines or very long lines).
+clipped (`MAX_TEXT` characters, `MAX_LINES` lines), and the library's regular expressions only
+ever see lines clipped to `_PROBE_LINE` characters with runs of blank lines and spaces squeezed
+(some of its patterns are quadratic on long runs of newlines or very long lines).
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ from mailparser_reply.constants import MAIL_LANGUAGES
 
 # Nobody answers a survey with more than this; what lies beyond is a quoted thread or an attack.
 MAX_TEXT = 200_000
+# Nor with more lines than this (non-blank, or one blank between): the work per line is what
+# makes 200,000 characters of one-character lines take seconds (a fuzz finding).
+MAX_LINES = 20_000
 # Raw messages larger than this are clipped before MIME parsing (attachments live at the end).
 MAX_RAW = 5_000_000
 # HTML is markup-heavy: this much of it is read (a megabyte of markup is far more than a reply).
@@ -597,6 +600,8 @@ def _prepare(text: str) -> list[str]:
         else:
             blank = 0
         lines.append(line)
+        if len(lines) == MAX_LINES:
+            break
     return lines
 
 

@@ -16,6 +16,7 @@ from in_process import in_process
 from mentormail.daemon.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
 from mentormail.daemon.service import build_intake
 from mentormail.parsers.headers import parse_headers
+from mentormail.parsers.reply import MAX_LINES, body_text, interleaved, strip_quotes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fuzz"
 NOW = datetime(2026, 10, 1, 15, tzinfo=UTC)  # a month into the test roster's round
@@ -53,3 +54,18 @@ def test_the_header_parser_reads_the_rest_of_a_message_whose_from_nests_comments
     # The Message-ID still de-duplicates the message, whatever becomes of the From.
     assert facts.message_id == "nested-comments-from@mail.example.org"
     assert facts.to == (PROGRAM_ADDRESS,)
+
+
+# --- parsers/reply.py: tens of thousands of one-character lines ------------------------------------
+# 180,000 characters of "0" lines (under MAX_TEXT) took strip_quotes and interleaved 1.8 s each:
+# the work is per line. Lines past MAX_LINES are no longer read, as characters past MAX_TEXT are not.
+
+
+def test_a_reply_of_tens_of_thousands_of_lines_is_read_up_to_the_line_bound() -> None:
+    text = body_text(fixture("reply_of_one_character_lines.eml"))
+
+    new = strip_quotes(text)
+    assert new.startswith("1. 4\n2. yes\n0\n")
+    assert "past the last line read" not in new
+    assert new.count("\n") < MAX_LINES
+    assert [answer for _, answer in interleaved(text)] == [new]
