@@ -32,7 +32,9 @@ from mentormail.parsers.headers import HeaderFacts, normalise, parse_headers, wi
 
 class MachineKind(StrEnum):
     BOUNCE = "bounce"  # a delivery status notification (DSN/NDR), almost always a failure
-    AUTO_REPLY = "auto_reply"  # vacation replies, other automatic mail, abuse (ARF) reports
+    # vacation replies and other automatic answers, read receipts (MDN), abuse (ARF) reports,
+    # challenge-response requests
+    AUTO_REPLY = "auto_reply"
     LIST = "list"  # mailing-list mail
     OWN = "own"  # the daemon's own mail coming back (a loop)
 
@@ -72,11 +74,25 @@ _DSN_PART_TYPES = frozenset({"message/delivery-status", "message/global-delivery
 # delivery failure, so they are auto-replies rather than bounces: the address still works.
 _FEEDBACK_REPORT_TYPE = "feedback-report"
 _FEEDBACK_PART_TYPE = "message/feedback-report"
+# Every multipart/report is a mail system's report (RFC 6522); those that are not DSNs are
+# automatic answers that say nothing of the address: read receipts (RFC 8098), abuse reports,
+# TLS reports (RFC 8460). The reason is a constant for each known type, never the header's text.
+_REPORT_REASONS = {
+    _FEEDBACK_REPORT_TYPE: "Content-Type: multipart/report; report-type=feedback-report (ARF abuse report)",
+    "disposition-notification": "Content-Type: multipart/report; report-type=disposition-notification (read receipt)",
+}
+_OTHER_REPORT_REASON = "Content-Type: multipart/report (a mail system's report, RFC 6522)"
 
 # RFC 3834 keywords; any value except "no" means "not written by a person".
 _AUTO_SUBMITTED_KEYWORDS = frozenset({"auto-generated", "auto-replied", "auto-notified"})
 _AUTO_REPLY_PRECEDENCE = frozenset({"bulk", "junk", "auto_reply"})
 _LIST_PRECEDENCE = "list"
+
+# Challenge-response systems send their "please confirm" requests from addresses of their own:
+# TMDA from user-confirm-COOKIE@, others from confirm@, verify@ or the service's domain. No
+# person writes from such an address. (TMDA's requests also carry Auto-Submitted and Precedence.)
+_CHALLENGE_LOCAL_PART = re.compile(r"(?:^|[-_.+])(?:confirm|verify|verification|challenge)(?:[-_.+]|$)", re.IGNORECASE)
+_CHALLENGE_DOMAINS = ("spamarrest.com", "boxbe.com", "mailblocks.com")
 
 # Wording of the notice part of bounces whose MTA sends neither a DSN nor a format flufl.bounce
 # knows (KDDI, Verizon, X6, Amazon SES notifications as JSON). Looked for only in mail from a
@@ -170,17 +186,25 @@ def _auto_reply_reason(facts: HeaderFacts) -> str | None:
     if auto_submitted and auto_submitted != "no":
         shown = auto_submitted if auto_submitted in _AUTO_SUBMITTED_KEYWORDS else "(not no)"
         return f"Auto-Submitted: {shown} (RFC 3834)"
-    if facts.content_type == "multipart/report" and facts.report_type == _FEEDBACK_REPORT_TYPE:
-        return "Content-Type: multipart/report; report-type=feedback-report (ARF abuse report)"
-    if facts.x_autoreply:
-        return "an X-Autoreply-style header is present"
+    if facts.content_type == "multipart/report":  # a DSN is a bounce, and was looked at first
+        return _REPORT_REASONS.get(facts.report_type or "", _OTHER_REPORT_REASON)
+    if facts.autoreply_header:
+        return f"{facts.autoreply_header} header present (an autoresponder's marker)"
+    if facts.inbox_rules_loop is not None and facts.inbox_rules_loop == facts.from_address:
+        # Exchange stamps the mailbox whose inbox rule wrote a message (an automatic answer or
+        # forward) on it. When it is the sender's own, a rule wrote this. Another mailbox's (the
+        # program's, redirecting its mail to us by a rule) says nothing of who wrote it.
+        return "X-MS-Exchange-Inbox-Rules-Loop names the sender: an Exchange inbox rule wrote it"
     precedence = _first_word(facts.precedence)
     if precedence in _AUTO_REPLY_PRECEDENCE:
         return f"Precedence: {precedence}"
     if _null_return_path(facts):
         return "null Return-Path <> (RFC 3834: automatic mail)"
-    if facts.subject_looks_like_auto_reply:
-        return "auto-reply-like Subject"
+    if facts.auto_reply_subject:
+        return f"subject has {facts.auto_reply_subject}"
+    challenge = _challenge_sender(facts)
+    if challenge:
+        return f"{challenge} is a challenge-response system's address"
     return None
 
 
@@ -189,6 +213,8 @@ def _list_reason(facts: HeaderFacts) -> str | None:
         return "List-Id header present (mailing-list mail)"
     if _first_word(facts.precedence) == _LIST_PRECEDENCE:
         return "Precedence: list"
+    if facts.list_header:
+        return f"{facts.list_header} header present (mailing-list mail, RFC 2369)"
     return None
 
 
@@ -206,6 +232,19 @@ def _daemon_sender(facts: HeaderFacts) -> str | None:
             return header
     if _DAEMON_DISPLAY_NAME.search(facts.from_name):
         return "the From display name"
+    return None
+
+
+def _challenge_sender(facts: HeaderFacts) -> str | None:
+    """The header whose address is a challenge-response system's ("From", ...), or None."""
+    for header, address in (("From", facts.from_address), ("Sender", facts.sender), ("Return-Path", facts.return_path)):
+        if not address or "@" not in address:
+            continue
+        local, _, domain = address.partition("@")
+        if _CHALLENGE_LOCAL_PART.search(local) or any(
+            domain == known or domain.endswith("." + known) for known in _CHALLENGE_DOMAINS
+        ):
+            return header
     return None
 
 
@@ -239,19 +278,24 @@ def bounced_addresses(raw: bytes) -> frozenset[str]:
         return frozenset()
 
 
-def classify_message(raw: bytes, program_address: str) -> MachineVerdict | None:
+def classify_message(raw: bytes, program_address: str, facts: HeaderFacts | None = None) -> MachineVerdict | None:
     """`classify_headers`, plus body evidence of bounces and abuse reports.
 
     Reads the body: call it only for mail NOT sent by a participant. Body evidence of a bounce
     also overrides an auto-reply or list verdict (many MTAs mark bounces Auto-Submitted or send
-    them with a null Return-Path), in keeping with own > bounce > auto_reply > list.
+    them with a null Return-Path), in keeping with own > bounce > auto_reply > list. `facts` are
+    `parse_headers(raw)` where the caller has them: on a huge header block, parsing it again is
+    most of the work.
     """
-    facts = parse_headers(raw)
+    if facts is None:
+        facts = parse_headers(raw)
     verdict = classify_headers(facts, program_address)
     if verdict is not None and verdict.kind in (MachineKind.OWN, MachineKind.BOUNCE):
         return verdict
-    if facts.report_type == _FEEDBACK_REPORT_TYPE:
-        return verdict  # an abuse report quotes the reported mail; it is never a bounce
+    if facts.content_type == "multipart/report" and facts.report_type is not None:
+        # A report that is no DSN (an abuse report, a read receipt) quotes the reported mail or
+        # names the recipient in DSN-like fields; flufl.bounce would misread it as a bounce.
+        return verdict
     try:
         return _body_verdict(_parse_clipped(raw), facts) or verdict
     except Exception:  # hostile MIME (e.g. absurd nesting): the headers' word stands

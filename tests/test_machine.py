@@ -7,6 +7,8 @@ logged, so it must never repeat either.
 from __future__ import annotations
 
 import time
+from email.header import Header
+from pathlib import Path
 
 import pytest
 
@@ -529,3 +531,164 @@ def test_hostile_input_finishes_in_bounded_time() -> None:
         classify_message(raw, PROGRAM)
         bounced_addresses(raw)
         assert time.monotonic() - started < 10
+
+
+# --- Machine mail recognised from its headers alone (fixtures) -------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "machine"
+
+
+def header_block(path: Path) -> bytes:
+    """Only the header block of a fixture: what the daemon may read of mail between partners."""
+    raw = path.read_bytes()
+    return raw[: raw.index(b"\n\n") + 1]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind", "expected_reason"),
+    [
+        ("read_receipt_rfc8098.eml", MachineKind.AUTO_REPLY, "disposition-notification (read receipt)"),
+        ("lotus_notes_auto.eml", MachineKind.AUTO_REPLY, "Lotus Notes' AUTO: prefix"),
+        # Exchange's automatic replies as sent without Auto-Submitted, so the subject alone decides
+        ("exchange_automatic_reply_german.eml", MachineKind.AUTO_REPLY, "localised automatic-reply prefix"),
+        ("exchange_automatic_reply_french.eml", MachineKind.AUTO_REPLY, "localised automatic-reply prefix"),
+        ("exchange_automatic_reply_japanese.eml", MachineKind.AUTO_REPLY, "localised automatic-reply prefix"),
+        ("exchange_out_of_office_2003.eml", MachineKind.AUTO_REPLY, "an out-of-office prefix"),
+        ("exchange_inbox_rule_reply.eml", MachineKind.AUTO_REPLY, "X-MS-Exchange-Inbox-Rules-Loop"),
+        ("arf_feedback_loop.eml", MachineKind.AUTO_REPLY, "feedback-report (ARF abuse report)"),
+        ("challenge_response_tmda.eml", MachineKind.AUTO_REPLY, "Auto-Submitted: auto-replied"),
+        ("challenge_response_verification_subject.eml", MachineKind.AUTO_REPLY, "verification request"),
+        ("challenge_response_boxbe.eml", MachineKind.AUTO_REPLY, "challenge-response system's address"),
+        ("x_loop_yes_helpdesk.eml", MachineKind.AUTO_REPLY, "X-Loop header present"),
+        ("apple_vacation.eml", MachineKind.AUTO_REPLY, "X-Apple-Action header present"),
+        ("list_unsubscribe_newsletter.eml", MachineKind.LIST, "List-Unsubscribe header present"),
+    ],
+)
+def test_machine_mail_is_recognised_from_its_headers_alone(
+    fixture: str, kind: MachineKind, expected_reason: str
+) -> None:
+    path = FIXTURES / fixture
+    verdict = classify_headers(parse_headers(header_block(path)), PROGRAM)
+
+    assert verdict is not None and verdict.kind is kind
+    assert expected_reason in verdict.reason
+    assert CANARY not in verdict.reason
+    # The whole message says no less (and a report is never taken for a bounce), with the header
+    # facts given or not.
+    raw = path.read_bytes()
+    assert classify_message(raw, PROGRAM) == verdict
+    assert classify_message(raw, PROGRAM, parse_headers(raw)) == verdict
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "human_reply_to_automatic_reply.eml",  # "Re: Automatic reply: ...": a person answering one
+        "human_out_of_office_hours.eml",  # "Re: Out of office hours for the reference desk"
+        "human_german_auto_carpool.eml",  # "Auto: Fahrgemeinschaft ...": Auto is German for car
+        "human_outlook_suppress_all.eml",  # X-Auto-Response-Suppress: All on a person's mail
+        "human_redirected_by_program_mailbox_rule.eml",  # the program's own mailbox rule redirected it
+        "human_please_confirm_meeting.eml",  # asks to confirm something in particular
+    ],
+)
+def test_human_mail_that_looks_a_little_like_machine_mail_is_human(fixture: str) -> None:
+    path = FIXTURES / fixture
+
+    assert classify_headers(parse_headers(header_block(path)), PROGRAM) is None
+    assert classify_message(path.read_bytes(), PROGRAM) is None
+
+
+def with_subject(subject: str) -> bytes:
+    """Ordinary human mail (ORDINARY_HUMAN_MAIL) with another subject, sent as RFC 2047 UTF-8."""
+    encoded = Header(subject, "utf-8").encode()
+    return message(ORDINARY_HUMAN_MAIL).replace(
+        f"Subject: {CANARY} coffee next week?".encode(), b"Subject: " + encoded.encode()
+    )
+
+
+# People's subjects that mention an automatic reply or an absence, in several languages.
+HUMAN_SUBJECTS = [
+    "Re: my automatic reply settings question",
+    "Out of office tips for new librarians?",
+    "Re: Out of office hours for the reference desk",
+    "Automatic reply settings in Outlook - can you help?",
+    "Re: Automatic reply: coffee next week?",
+    "Fwd: Out of Office: conference dates",
+    "[EXTERNAL] Re: Out of office: back Monday",
+    "Out of the office next week - can we move our call?",
+    "Vacation: dates for our next call?",
+    "Read: chapter 3 before our call",
+    "Please confirm: our meeting on Tuesday?",
+    "Please confirm your availability for the panel",
+    "Abwesenheitsnotiz einrichten - wie geht das?",
+    "Auto: Fahrgemeinschaft zum Treffen?",
+    "Wie formuliere ich eine automatische Antwort?",
+    "Re: Réponse automatique : ton conseil ?",
+    "Réponse automatique ou message personnel ?",
+    "¿Cómo configuro la respuesta automática?",
+    "Vacaciones y la reunión de mayo",
+    "Risposta automatica nelle biblioteche: un articolo",
+    "Automatisch antwoord instellen voor de bibliotheek?",
+    "Automatyczna odpowiedź - jak ją ustawić?",
+    "Автоматический ответ в Outlook: как отключить?",
+    "自動応答メールの設定について",
+    "自动回复怎么设置？",
+]
+# The same words as the vendors write them.
+VENDOR_SUBJECTS = [
+    f"Automatic reply: {CANARY} coffee next week?",
+    f"Automatische Antwort: {CANARY} Kaffee?",
+    f"Réponse automatique : {CANARY} café ?",
+    f"Respuesta automática: {CANARY} ¿café?",
+    f"Risposta automatica: {CANARY} caffè?",
+    f"Resposta automática: {CANARY} café?",
+    f"Automatisch antwoord: {CANARY} koffie?",
+    f"Autosvar: {CANARY} kaffe?",
+    f"Automaattinen vastaus: {CANARY} kahvi?",
+    f"Automatyczna odpowiedź: {CANARY} kawa?",
+    f"Automatická odpověď: {CANARY} káva?",
+    f"Автоматический ответ: {CANARY} кофе?",
+    f"Αυτόματη απάντηση: {CANARY} καφές;",
+    f"Otomatik yanıt: {CANARY} kahve?",
+    f"自动回复: {CANARY} 咖啡？",
+    f"自動応答: {CANARY} コーヒー",
+    f"자동 응답: {CANARY} 커피?",
+    f"Out of Office: {CANARY} coffee next week?",
+    f"Out of Office AutoReply: {CANARY} coffee next week?",
+    f"Abwesenheitsnotiz: {CANARY} Kaffee?",
+    "AUTO: Mo Mentor is out of the office (returning 21/09/2026)",
+    "Auto Response",
+    f"Autoreply: {CANARY} coffee next week?",
+    f"[Auto-Reply] {CANARY} coffee next week?",
+    f"[EXTERNAL] Automatic reply: {CANARY} coffee next week?",
+    "Please verify your email address",
+    f"Please confirm your message ({CANARY} coffee next week?)",
+]
+
+
+@pytest.mark.parametrize("subject", HUMAN_SUBJECTS)
+def test_a_person_writing_about_automatic_replies_is_not_one(subject: str) -> None:
+    assert kinds(with_subject(subject)) == (None, None)
+
+
+@pytest.mark.parametrize("subject", VENDOR_SUBJECTS)
+def test_vendor_auto_reply_subjects_are_auto_replies(subject: str) -> None:
+    by_headers, by_message = verdicts(with_subject(subject))
+
+    assert by_headers is not None and by_headers.kind is MachineKind.AUTO_REPLY
+    assert by_headers.reason.startswith("subject has ")
+    assert by_message == by_headers
+
+
+def test_subject_rules_need_the_subject_to_start_with_the_prefix() -> None:
+    """A long or hostile Subject costs nothing extra and matches only at its start."""
+    assert kinds(with_subject("Hello " * 5000 + "Automatic reply: x")) == (None, None)
+    assert kinds(with_subject("Automatic reply: " + "x" * 50_000))[0] is MachineKind.AUTO_REPLY
+
+
+def test_x_auto_response_suppress_alone_is_not_machine_mail_but_is_heeded() -> None:
+    raw = message(ORDINARY_HUMAN_MAIL.replace("Content-Type:", "X-Auto-Response-Suppress: All\nContent-Type:"))
+
+    assert kinds(raw) == (None, None)
+    assert parse_headers(raw).suppresses_auto_responses is True
+    assert parse_headers(message(ORDINARY_HUMAN_MAIL)).suppresses_auto_responses is False
