@@ -171,7 +171,7 @@ class Intake:
             # Reading past the headers is needed to recognise bounces that only their body gives
             # away (some look like auto-replies from their headers alone).
             full = load_full() if load_full is not None else raw
-            machine = classify_message(full, self.program_address)
+            machine = classify_message(full, self.program_address, headers)
             if machine is not None and machine.kind is MachineKind.BOUNCE:
                 bounced = bounced_addresses(full) | self._verp_bounced(headers, source, roster, now)
         today = now.astimezone(self.policy.zone).date()

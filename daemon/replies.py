@@ -314,6 +314,10 @@ class ReplyEffects:
     def _answer(
         self, session: Session, decision: Decision, to: Participant, title: str, intro: str, lines: list[str]
     ) -> None:
+        if decision.facts is not None and decision.facts.headers.suppresses_auto_responses:
+            # The writer's client asked for no automatic answers (X-Auto-Response-Suppress, or
+            # the mail is itself automatic): what it asked for is done, only the answer is not sent.
+            return
         role = "coordinator" if decision.facts and decision.facts.coordinator is to else "participant"
         mail = DueMail(
             key=f"reply:{decision.message_hash[:32]}",
