@@ -22,7 +22,7 @@ from mentormail.daemon.files import UnreadableInput, iter_messages
 from mentormail.daemon.intake import Explanation
 from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outbox_view import outbox_document, outbox_table
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.service import build_intake, open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
 from mentormail.daemon.simulate import TRAFFIC_KINDS, SimulationError, simulate

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from imapclient import IMAPClient, SocketTimeout
 
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.outcomes import ImapCheckpoint, Outcome, Source, Transport
+from mentormail.store.outcomes import ImapCheckpoint, Outcome, Source, Transport
 from mentormail.store import queries
 
 if TYPE_CHECKING:

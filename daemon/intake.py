@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
-from mentormail.daemon.roster import Participant, Roster
+from mentormail.store.outcomes import Outcome, OutcomeKind, Source
+from mentormail.store.roster import Participant, Roster
 from mentormail.daemon.router import MessageFacts, RepliedTo, ReplyToken, route
 from mentormail.daemon.logs import describe_exception
 from mentormail.parsers.authresults import passes_for_domain

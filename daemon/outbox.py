@@ -19,7 +19,8 @@ from datetime import datetime
 
 from mentormail.daemon.compose import Attachment, Composer
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.planner import Calendar, DueMail, PlannerState, due_mail
+from mentormail.daemon.planner import Calendar, DueMail, due_mail
+from mentormail.store.planner_state import PlannerState
 from mentormail.daemon.render import TemplateError
 from mentormail.store import queries
 from mentormail.store.db import Store

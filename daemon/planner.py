@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import calendar as calendar_module
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from mentormail.daemon.settings import ScheduleSettings, Settings, SurveySettings, TopicSettings
+from mentormail.store.planner_state import (
+    Bounce,
+    CheckinRow,
+    PairState,
+    Person,
+    PlannerState,
+)
 
 ONE_SIDED_WINDOW_DAYS = 60
 LONG_INACTIVE_DAYS = 45
@@ -32,7 +39,7 @@ CONTACT_REQUEST_DAYS = 45  # how long a check-in's request to hear from the liai
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-# --- what the planner is given -------------------------------------------------------------
+# --- what the planner is given (and store/planner_state.py) --------------------------------------
 
 
 @dataclass(frozen=True)
@@ -67,126 +74,6 @@ class Calendar:
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
-
-
-@dataclass(frozen=True)
-class Person:
-    # Staff (coordinators, the liaison) are people too, with ids of their own; 0 only for an
-    # address the store does not know (a reply to such mail may come from any recipient).
-    person_id: int
-    name: str
-    email: str
-
-
-@dataclass(frozen=True)
-class Contact:
-    occurred_at: datetime  # aware UTC
-    direction: str  # mentor_to_mentee | mentee_to_mentor
-
-
-@dataclass(frozen=True)
-class PairState:
-    pair_id: str
-    mentor: Person
-    mentee: Person
-    status: str  # active | paused | ended
-    started_on: date
-    contacts: tuple[Contact, ...]  # oldest first
-
-    def partner(self, person: Person) -> Person:
-        return self.mentee if person == self.mentor else self.mentor
-
-
-@dataclass(frozen=True)
-class Bounce:
-    person: Person
-    at: datetime
-    pair_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Question:
-    question_id: int
-    person: Person
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class DeliveryFailure:
-    kind: str
-    to: str
-    reason: str
-    since: datetime  # when it was given up
-
-
-@dataclass(frozen=True)
-class UnknownSender:
-    email: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class SurveyAnswerRow:
-    """One person's latest answers to one survey (parsed values only, never their message)."""
-
-    survey_id: str
-    person_id: int
-    # question id -> scale 1..5 (int) | yesno (bool) | choice (the label) | text (str)
-    answers: Mapping[str, object]
-
-
-@dataclass(frozen=True)
-class CheckinRow:
-    """A mentor's reply to a monthly check-in."""
-
-    pair_id: str
-    month: int
-    rating: int | None  # 1..5
-    wants_contact: bool | None  # asks the liaison to get in touch
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class LetterRow:
-    """A mentor's request for a letter of recognition that no coordinator has decided yet."""
-
-    request_id: int
-    person: Person
-    pair_id: str
-    requested_at: datetime
-
-
-@dataclass(frozen=True)
-class SpoofAttempt:
-    """Mail that tried to act with a forged or misused reply address (the outcome `spoofed`)."""
-
-    email: str  # the sender it claimed
-    at: datetime
-
-
-@dataclass(frozen=True)
-class PlannerState:
-    pairs: tuple[PairState, ...]
-    sent_keys: frozenset[str]  # every key already in the outbox
-    bounces: tuple[Bounce, ...] = ()
-    questions: tuple[Question, ...] = ()  # not yet forwarded
-    failures: tuple[DeliveryFailure, ...] = ()
-    unknown_senders: tuple[UnknownSender, ...] = ()
-    last_digest_at: datetime | None = None  # due time of the latest digest in the outbox
-    staff: tuple[Person, ...] = ()  # coordinators and the liaison, as the store knows them
-    survey_answers: tuple[SurveyAnswerRow, ...] = ()  # one per survey and person
-    checkins: tuple[CheckinRow, ...] = ()
-    letter_requests: tuple[LetterRow, ...] = ()  # pending: status "requested"
-    spoofed: tuple[SpoofAttempt, ...] = ()
-
-    def answered(self) -> frozenset[tuple[str, int]]:
-        """(survey id, person id) of everyone who has answered a survey."""
-        return frozenset((row.survey_id, row.person_id) for row in self.survey_answers)
-
-    def staff_person(self, email: str) -> Person:
-        """The coordinator or liaison with this address; id 0 if the store does not know them."""
-        folded = email.casefold()
-        return next((p for p in self.staff if p.email.casefold() == folded), Person(0, "", email))
 
 
 # --- what the planner gives back -----------------------------------------------------------

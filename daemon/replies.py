@@ -20,10 +20,11 @@ from sqlmodel import Session
 from mentormail.daemon.compose import Attachment, Composer
 from mentormail.daemon.intake import Decision
 from mentormail.daemon.letters import LetterFacts, letter_pdf
-from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.store.outcomes import OutcomeKind
 from mentormail.daemon.outbox import compose_or_set_aside
-from mentormail.daemon.planner import DueMail, Person, add_months
-from mentormail.daemon.roster import Participant, RosterPair
+from mentormail.daemon.planner import DueMail, add_months
+from mentormail.store.planner_state import Person
+from mentormail.store.roster import Participant, RosterPair
 from mentormail.daemon.settings import Settings, SurveySettings
 from mentormail.parsers.checkin import parse_checkin
 from mentormail.parsers.commands import BadCommand, Command, parse_commands

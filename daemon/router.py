@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from mentormail.daemon.outcomes import Outcome, OutcomeKind, PairMatch
-from mentormail.daemon.roster import Participant, Roster, RosterPair
+from mentormail.store.outcomes import Outcome, OutcomeKind, PairMatch
+from mentormail.store.roster import Participant, Roster, RosterPair
 from mentormail.parsers.headers import HeaderFacts, names_program
 from mentormail.parsers.commands import BadCommand, Command, is_letter_request, parse_commands
 from mentormail.parsers.machine import MachineKind, MachineVerdict

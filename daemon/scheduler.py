@@ -20,7 +20,8 @@ from mentormail.daemon.compose import Composer
 from mentormail.daemon.delivery import Deliverer
 from mentormail.daemon.logs import describe_exception
 from mentormail.daemon.outbox import tick
-from mentormail.daemon.planner import Calendar, PlannerState
+from mentormail.daemon.planner import Calendar
+from mentormail.store.planner_state import PlannerState
 from mentormail.daemon.settings import Settings
 from mentormail.store.db import Store
 

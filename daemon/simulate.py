@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import make_url
 
 from mentormail.daemon.delivery import Deliverer
-from mentormail.daemon.planner import PairState, add_months
+from mentormail.daemon.planner import add_months
+from mentormail.store.planner_state import PairState
 from mentormail.daemon.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake, open_store
 from mentormail.daemon.synthetic import RecordingMaildir, SyntheticPeople

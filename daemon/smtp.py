@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mentormail.daemon.intake import Intake
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.outcomes import SMTP_ACCEPTED, Source, Transport
+from mentormail.store.outcomes import SMTP_ACCEPTED, Source, Transport
 from mentormail.parsers.headers import normalise, without_subaddress
 
 log = logging.getLogger("mentormail.smtp")

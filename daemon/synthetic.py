@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mentormail.daemon.backends import Envelope, MaildirBackend
 from mentormail.daemon.intake import Intake
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.settings import Settings
 
 _APPROVE = re.compile(r"approve letter (\d+)")

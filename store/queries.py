@@ -18,12 +18,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from mentormail.daemon.outcomes import ImapCheckpoint as Checkpoint
-from mentormail.daemon.outcomes import Outcome, OutcomeKind
-from mentormail.daemon.roster import Participant, Roster, RosterPair
+from mentormail.store.outcomes import ImapCheckpoint as Checkpoint
+from mentormail.store.outcomes import Outcome, OutcomeKind
+from mentormail.store.roster import Participant, Roster, RosterPair
 from mentormail.parsers.roster_csv import RosterError, RosterRow
-from mentormail.daemon.planner import Bounce, Contact, DeliveryFailure, PairState, PlannerState, Question, UnknownSender
-from mentormail.daemon.planner import Person as PlannerPerson
+from mentormail.store.planner_state import Bounce, Contact, DeliveryFailure, PairState, PlannerState, Question, UnknownSender
+from mentormail.store.planner_state import Person as PlannerPerson
 from mentormail.store.models import (
     AuditEntry,
     CheckinReply,
@@ -351,7 +351,7 @@ def _next_pair_id(taken: set[str]) -> str:
 
 def planner_state(session: Session) -> PlannerState:
     """Everything the planner needs, read in one transaction."""
-    from mentormail.daemon.planner import CheckinRow, LetterRow, SpoofAttempt, SurveyAnswerRow
+    from mentormail.store.planner_state import CheckinRow, LetterRow, SpoofAttempt, SurveyAnswerRow
 
     people = {p.id: p for p in session.exec(select(Person))}
 

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from conftest import Program
 from mentormail.daemon.backends import MemoryBackend
 from mentormail.daemon.delivery import Deliverer
-from mentormail.daemon.outcomes import Outcome, Source, Transport
+from mentormail.store.outcomes import Outcome, Source, Transport
 from mentormail.daemon.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake, open_store
 from mentormail.daemon.settings import Settings, load_settings

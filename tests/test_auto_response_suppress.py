@@ -13,7 +13,7 @@ import pytest
 
 from conftest import Program, reply
 from in_process import in_process
-from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.store.outcomes import OutcomeKind
 
 ROUND_STARTS = datetime(2026, 9, 1, 15, tzinfo=timezone.utc)
 A_WEEK_ON = ROUND_STARTS + timedelta(days=7)

@@ -8,7 +8,8 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 from mentormail.daemon.compose import Composer, Sender
-from mentormail.daemon.planner import DueMail, Person
+from mentormail.daemon.planner import DueMail
+from mentormail.store.planner_state import Person
 from mentormail.daemon.render import Renderer
 from mentormail.parsers.tokens import Claims, Purpose, token_in, verify
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROGRAM_ADDRESS, Program, message
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.service import build_intake, open_store
 from mentormail.daemon.settings import load_settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import PROGRAM_ADDRESS, Program
 from in_process import in_process
-from mentormail.daemon.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
+from mentormail.store.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
 from mentormail.daemon.service import build_intake
 from mentormail.parsers.headers import parse_headers
 from mentormail.parsers.reply import MAX_LINES, body_text, interleaved, strip_quotes

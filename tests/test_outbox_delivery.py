@@ -16,7 +16,7 @@ from conftest import PROGRAM_ADDRESS, Program, free_port, message
 from mentormail.daemon.backends import SmtpBackend
 from mentormail.daemon.delivery import Deliverer
 from mentormail.daemon.intake import Intake
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.scheduler import ProgramMail
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings

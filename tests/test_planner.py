@@ -13,20 +13,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.planner import (
-    Calendar,
-    CheckinRow,
-    Contact,
-    DueMail,
-    LetterRow,
-    PairState,
-    Person,
-    PlannerState,
-    SpoofAttempt,
-    SurveyAnswerRow,
-    add_months,
-    due_mail,
-)
+from mentormail.daemon.planner import Calendar, DueMail, add_months, due_mail
+from mentormail.store.planner_state import CheckinRow, Contact, LetterRow, PairState, Person, PlannerState, SpoofAttempt, SurveyAnswerRow
 from mentormail.daemon.settings import ScheduleSettings, SurveyQuestion, SurveySettings, TopicSettings
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -186,7 +174,7 @@ def test_after_downtime_recurring_mail_catches_up_once_and_one_off_mail_is_sent_
 
 
 def test_the_digest_goes_out_only_when_something_needs_the_coordinators() -> None:
-    from mentormail.daemon.planner import Question, UnknownSender
+    from mentormail.store.planner_state import Question, UnknownSender
 
     now = datetime(2026, 10, 5, 14, tzinfo=timezone.utc)  # after 08:00 Chicago
     quiet = due_mail(CALENDAR, PlannerState(pairs=PAIRS, sent_keys=frozenset()), now)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from conftest import Program, reply
 from in_process import in_process
-from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.store.outcomes import OutcomeKind
 
 ROUND_STARTS = datetime(2026, 9, 1, 15, tzinfo=timezone.utc)
 LAST_MONTH = datetime(2027, 5, 20, 15, tzinfo=timezone.utc)  # 261 days on

@@ -14,8 +14,8 @@ from email.message import EmailMessage
 import pytest
 
 from conftest import PROGRAM_ADDRESS, message
-from mentormail.daemon.outcomes import Direction, OutcomeKind, PairMatch
-from mentormail.daemon.roster import Participant, Roster, RosterPair
+from mentormail.store.outcomes import Direction, OutcomeKind, PairMatch
+from mentormail.store.roster import Participant, Roster, RosterPair
 from mentormail.daemon.router import DECISION_TABLE, MessageFacts, ReplyToken, route
 from mentormail.parsers.headers import parse_headers
 from mentormail.parsers.machine import classify_headers

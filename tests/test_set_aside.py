@@ -19,7 +19,7 @@ from email.message import EmailMessage
 
 from conftest import Program
 from in_process import in_process
-from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.store.outcomes import OutcomeKind
 
 FIRST_MORNING = datetime(2026, 9, 1, 15, tzinfo=timezone.utc)  # 10:00 in Chicago
 NEXT_MORNING = FIRST_MORNING + timedelta(days=1)

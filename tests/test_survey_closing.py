@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from conftest import Program, reply
 from in_process import in_process
-from mentormail.daemon.outcomes import OutcomeKind
+from mentormail.store.outcomes import OutcomeKind
 from test_replies_daemon import SURVEY
 
 SURVEY_OPEN = datetime(2027, 5, 20, 15, tzinfo=timezone.utc)

@@ -250,7 +250,7 @@ def ingest_in_process(program: Program, maildir: Path, profile: Path | None) -> 
     """`Intake.ingest` over the same files in this process: per-message cost, no start-up."""
     from mentormail.daemon.files import iter_messages
     from mentormail.daemon.intake import Intake
-    from mentormail.daemon.outcomes import Source, Transport
+    from mentormail.store.outcomes import Source, Transport
     from mentormail.daemon.service import open_store
     from mentormail.daemon.settings import load_settings
 

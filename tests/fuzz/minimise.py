@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 
 from .seeds import build
 from .target import SLOW, Findings, Input, Runner

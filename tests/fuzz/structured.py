@@ -19,7 +19,7 @@ import quopri
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
-from mentormail.daemon.outcomes import Source, Transport
+from mentormail.store.outcomes import Source, Transport
 
 from .mutations import CHARSETS, REPLY_LINES
 from .seeds import Addresses

@@ -41,7 +41,7 @@ from mentormail.daemon.backends import MemoryBackend
 from mentormail.daemon.delivery import Deliverer
 from mentormail.daemon.intake import Intake
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.outcomes import Outcome, OutcomeKind, Source
+from mentormail.store.outcomes import Outcome, OutcomeKind, Source
 from mentormail.daemon.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake
 from mentormail.parsers.checkin import parse_checkin

@@ -20,7 +20,7 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
-from mentormail.daemon.outcomes import ImapCheckpoint, Source, Transport
+from mentormail.store.outcomes import ImapCheckpoint, Source, Transport
 
 from .mutations import Pool, mutate
 from .seeds import FuzzProgram, Seed

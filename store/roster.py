@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from mentormail.daemon.outcomes import Direction
+from mentormail.store.outcomes import Direction
 
 
 @dataclass(frozen=True)
