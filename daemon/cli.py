@@ -18,15 +18,15 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from mentormail.daemon import logs
-from mentormail.daemon.files import UnreadableInput, iter_messages
-from mentormail.daemon.intake import Explanation
+from mentormail.daemon.intake.files import UnreadableInput, iter_messages
+from mentormail.daemon.intake.ingest import Explanation
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.outbox_view import outbox_document, outbox_table
+from mentormail.daemon.operation.outbox_view import outbox_document, outbox_table
 from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.service import build_intake, open_store, run
 from mentormail.daemon.settings import ConfigError, Settings, load_settings
-from mentormail.daemon.simulate import TRAFFIC_KINDS, SimulationError, simulate
-from mentormail.daemon.export import (
+from mentormail.daemon.operation.simulate import TRAFFIC_KINDS, SimulationError, simulate
+from mentormail.daemon.operation.export import (
     COLUMNS,
     as_csv,
     as_json,
@@ -34,8 +34,8 @@ from mentormail.daemon.export import (
     survey_columns,
     survey_export_rows,
 )
-from mentormail.daemon.starter import create_starter
-from mentormail.daemon.status import status_document, status_table
+from mentormail.daemon.operation.starter import create_starter
+from mentormail.daemon.operation.status import status_document, status_table
 from mentormail.parsers.roster_csv import RosterError, parse_roster
 from mentormail.store import queries
 

@@ -16,12 +16,12 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from mentormail.daemon.compose import Composer
-from mentormail.daemon.intake import Intake, IntakePolicy, utc_now
-from mentormail.daemon.replies import ReplyEffects
-from mentormail.daemon.scheduler import ProgramMail, Scheduler
+from mentormail.daemon.mail.compose import Composer
+from mentormail.daemon.intake.ingest import Intake, IntakePolicy, utc_now
+from mentormail.daemon.replies.effects import ReplyEffects
+from mentormail.daemon.mail.scheduler import ProgramMail, Scheduler
 from mentormail.daemon.settings import Settings
-from mentormail.daemon.smtp import IntakeHandler, server_class
+from mentormail.daemon.intake.smtp import IntakeHandler, server_class
 from mentormail.store import queries
 from mentormail.store.db import Store
 
@@ -89,7 +89,7 @@ async def _serve(settings: Settings, intake: Intake) -> None:
     imap_stop = threading.Event()
     imap_thread = None
     if settings.intake_imap.enabled:
-        from mentormail.daemon.imap import ImapWatcher
+        from mentormail.daemon.intake.imap import ImapWatcher
 
         watcher = ImapWatcher(settings.intake_imap, intake, settings.program.address, imap_stop)
         imap_thread = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)

@@ -15,10 +15,10 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from conftest import Program
-from mentormail.daemon.backends import MemoryBackend
-from mentormail.daemon.delivery import Deliverer
+from mentormail.daemon.mail.backends import MemoryBackend
+from mentormail.daemon.mail.delivery import Deliverer
 from mentormail.store.outcomes import Outcome, Source, Transport
-from mentormail.daemon.scheduler import ProgramMail
+from mentormail.daemon.mail.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake, open_store
 from mentormail.daemon.settings import Settings, load_settings
 from mentormail.store.db import Store

@@ -31,7 +31,7 @@ from aiosmtpd.smtp import Envelope as ServerEnvelope
 from conftest import free_port
 from tls import Certificate, self_signed_certificate
 
-from mentormail.daemon.backends import (
+from mentormail.daemon.mail.backends import (
     Backend,
     DeliveryError,
     Envelope,

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.compose import Composer, Sender
-from mentormail.daemon.planner import DueMail
+from mentormail.daemon.mail.compose import Composer, Sender
+from mentormail.daemon.mail.planner import DueMail
 from mentormail.store.planner_state import Person
-from mentormail.daemon.render import Renderer
+from mentormail.daemon.mail.render import Renderer
 from mentormail.parsers.tokens import Claims, Purpose, token_in, verify
 
 SECRET = b"compose-test-secret"

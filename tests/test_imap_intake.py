@@ -29,8 +29,8 @@ from sqlmodel import func, select
 
 from conftest import PROGRAM_ADDRESS, ROSTER_CSV, dsn_for, message, wait_until
 from dovecot_server import Dovecot
-from mentormail.daemon.imap import ImapWatcher
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.intake.imap import ImapWatcher
+from mentormail.daemon.intake.ingest import Intake
 from mentormail.store.outcomes import Outcome, Source
 from mentormail.daemon.settings import ImapIntakeSettings
 from mentormail.parsers.roster_csv import parse_roster

@@ -24,8 +24,8 @@ import pytest
 from conftest import require_tool
 
 from mentormail.daemon import letters
-from mentormail.daemon.letters import LetterError, LetterFacts, letter_pdf
-from mentormail.daemon.render import Renderer, TemplateError
+from mentormail.daemon.mail.letters import LetterError, LetterFacts, letter_pdf
+from mentormail.daemon.mail.render import Renderer, TemplateError
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PROGRAM = "New Librarians Mentoring Round 2026–27"
@@ -252,7 +252,7 @@ def test_same_bytes_in_another_process() -> None:
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from test_letters import facts, LAYLA\n"
-        "from mentormail.daemon.letters import letter_pdf\n"
+        "from mentormail.daemon.mail.letters import letter_pdf\n"
         "sys.stdout.buffer.write(letter_pdf(facts(LAYLA)))\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

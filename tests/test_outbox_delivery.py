@@ -13,11 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import PROGRAM_ADDRESS, Program, free_port, message
-from mentormail.daemon.backends import SmtpBackend
-from mentormail.daemon.delivery import Deliverer
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.mail.backends import SmtpBackend
+from mentormail.daemon.mail.delivery import Deliverer
+from mentormail.daemon.intake.ingest import Intake
 from mentormail.store.outcomes import Source, Transport
-from mentormail.daemon.scheduler import ProgramMail
+from mentormail.daemon.mail.scheduler import ProgramMail
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
 from mentormail.store import queries

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.planner import Calendar, DueMail, add_months, due_mail
+from mentormail.daemon.mail.planner import Calendar, DueMail, add_months, due_mail
 from mentormail.store.planner_state import CheckinRow, Contact, LetterRow, PairState, Person, PlannerState, SpoofAttempt, SurveyAnswerRow
 from mentormail.daemon.settings import ScheduleSettings, SurveyQuestion, SurveySettings, TopicSettings
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import PROGRAM_ADDRESS, Daemon, Program, message, reply, wait_until
-from mentormail.daemon.planner import add_months
+from mentormail.daemon.mail.planner import add_months
 from mentormail.parsers.tokens import Claims, Purpose, make_token, reply_address
 from relay import Relay
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import PROGRAM_ADDRESS, message
 from mentormail.store.outcomes import Direction, OutcomeKind, PairMatch
 from mentormail.store.roster import Participant, Roster, RosterPair
-from mentormail.daemon.router import DECISION_TABLE, MessageFacts, ReplyToken, route
+from mentormail.daemon.intake.router import DECISION_TABLE, MessageFacts, ReplyToken, route
 from mentormail.parsers.headers import parse_headers
 from mentormail.parsers.machine import classify_headers
 from mentormail.parsers.tokens import Claims, Purpose

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tool
-from mentormail.daemon.render import Renderer
+from mentormail.daemon.mail.render import Renderer
 from test_templates import KINDS, PAIRS, RIGHT_TO_LEFT, WEEKS, contexts
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"

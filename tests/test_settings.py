@@ -18,7 +18,7 @@ from mentormail.daemon.settings import (
     TopicSettings,
     load_settings,
 )
-from mentormail.daemon.starter import create_starter
+from mentormail.daemon.operation.starter import create_starter
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "example.toml"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mentormail.daemon.render import (
+from mentormail.daemon.mail.render import (
     Renderer,
     RenderedMail,
     TemplateError,

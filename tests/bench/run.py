@@ -248,8 +248,8 @@ def parse_header_blocks(maildir: Path) -> int:
 
 def ingest_in_process(program: Program, maildir: Path, profile: Path | None) -> float:
     """`Intake.ingest` over the same files in this process: per-message cost, no start-up."""
-    from mentormail.daemon.files import iter_messages
-    from mentormail.daemon.intake import Intake
+    from mentormail.daemon.intake.files import iter_messages
+    from mentormail.daemon.intake.ingest import Intake
     from mentormail.store.outcomes import Source, Transport
     from mentormail.daemon.service import open_store
     from mentormail.daemon.settings import load_settings
@@ -333,7 +333,7 @@ def imap_unavailable() -> str | None:
     if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
         return "dovecot is not installed (apt-get install dovecot-imapd)"
     try:
-        import mentormail.daemon.imap  # noqa: F401
+        import mentormail.daemon.intake.imap  # noqa: F401
         import tests.dovecot_server  # noqa: F401
     except ImportError as exc:
         return f"cannot import {exc.name}"
@@ -406,8 +406,8 @@ after_logging = "keep"
 def imap_catch_up(program: Program) -> float:
     """Seconds from starting the daemon's `ImapWatcher` (in this process: its `caught_up` event
     says exactly when the folder has been read) to its catch-up being done."""
-    from mentormail.daemon.imap import ImapWatcher
-    from mentormail.daemon.intake import Intake
+    from mentormail.daemon.intake.imap import ImapWatcher
+    from mentormail.daemon.intake.ingest import Intake
     from mentormail.daemon.service import open_store
     from mentormail.daemon.settings import load_settings
 

@@ -37,12 +37,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mentormail.daemon.backends import MemoryBackend
-from mentormail.daemon.delivery import Deliverer
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.mail.backends import MemoryBackend
+from mentormail.daemon.mail.delivery import Deliverer
+from mentormail.daemon.intake.ingest import Intake
 from mentormail.daemon.logs import describe_exception
 from mentormail.store.outcomes import Outcome, OutcomeKind, Source
-from mentormail.daemon.scheduler import ProgramMail
+from mentormail.daemon.mail.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake
 from mentormail.parsers.checkin import parse_checkin
 from mentormail.parsers.commands import is_letter_request, parse_commands

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from mentormail.daemon.delivery import Deliverer
-from mentormail.daemon.planner import add_months
+from mentormail.daemon.mail.delivery import Deliverer
+from mentormail.daemon.mail.planner import add_months
 from mentormail.store.planner_state import PairState
-from mentormail.daemon.scheduler import ProgramMail
+from mentormail.daemon.mail.scheduler import ProgramMail
 from mentormail.daemon.service import build_intake, open_store
-from mentormail.daemon.synthetic import RecordingMaildir, SyntheticPeople
+from mentormail.daemon.operation.synthetic import RecordingMaildir, SyntheticPeople
 from mentormail.daemon.settings import Settings
 from mentormail.store import queries
 from mentormail.store.db import Store

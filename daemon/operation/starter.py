@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 # The editable install runs from the source tree, so config/ sits next to daemon/.
-_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 # example.toml's paths lead from config/ into the checkout's var/; a starter keeps everything
 # under DIR, so that DIR can be moved or copied as a whole.

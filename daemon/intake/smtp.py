@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.intake.ingest import Intake
 from mentormail.daemon.logs import describe_exception
 from mentormail.store.outcomes import SMTP_ACCEPTED, Source, Transport
 from mentormail.parsers.headers import normalise, without_subaddress

@@ -17,12 +17,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session
 
-from mentormail.daemon.compose import Attachment, Composer
-from mentormail.daemon.intake import Decision
-from mentormail.daemon.letters import LetterFacts, letter_pdf
+from mentormail.daemon.mail.compose import Attachment, Composer
+from mentormail.daemon.intake.ingest import Decision
+from mentormail.daemon.mail.letters import LetterFacts, letter_pdf
 from mentormail.store.outcomes import OutcomeKind
-from mentormail.daemon.outbox import compose_or_set_aside
-from mentormail.daemon.planner import DueMail, add_months
+from mentormail.daemon.mail.outbox import compose_or_set_aside
+from mentormail.daemon.mail.planner import DueMail, add_months
 from mentormail.store.planner_state import Person
 from mentormail.store.roster import Participant, RosterPair
 from mentormail.daemon.settings import Settings, SurveySettings

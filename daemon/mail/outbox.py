@@ -17,11 +17,11 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from mentormail.daemon.compose import Attachment, Composer
+from mentormail.daemon.mail.compose import Attachment, Composer
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.planner import Calendar, DueMail, due_mail
+from mentormail.daemon.mail.planner import Calendar, DueMail, due_mail
 from mentormail.store.planner_state import PlannerState
-from mentormail.daemon.render import TemplateError
+from mentormail.daemon.mail.render import TemplateError
 from mentormail.store import queries
 from mentormail.store.db import Store
 from mentormail.store.models import OutboxMessage

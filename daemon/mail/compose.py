@@ -21,9 +21,9 @@ from email.policy import SMTP, default
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.planner import DueMail
+from mentormail.daemon.mail.planner import DueMail
 from mentormail.store.planner_state import Person
-from mentormail.daemon.render import Renderer
+from mentormail.daemon.mail.render import Renderer
 from mentormail.daemon.settings import Settings
 from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
 from mentormail.store.models import OutboxMessage

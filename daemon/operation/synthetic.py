@@ -17,8 +17,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from mentormail.daemon.backends import Envelope, MaildirBackend
-from mentormail.daemon.intake import Intake
+from mentormail.daemon.mail.backends import Envelope, MaildirBackend
+from mentormail.daemon.intake.ingest import Intake
 from mentormail.store.outcomes import Source, Transport
 from mentormail.daemon.settings import Settings
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 
-BUILTIN_DIR = Path(__file__).resolve().parents[1] / "templates"
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEXT_SUFFIX = ".txt.j2"
 HTML_SUFFIX = ".html.j2"
 SUBJECT_PREFIX = "Subject:"

@@ -55,7 +55,7 @@ from mentormail.store.outcomes import ImapCheckpoint, Outcome, Source, Transport
 from mentormail.store import queries
 
 if TYPE_CHECKING:
-    from mentormail.daemon.intake import Intake
+    from mentormail.daemon.intake.ingest import Intake
     from mentormail.daemon.settings import ImapIntakeSettings
 
 log = logging.getLogger("mentormail.imap")

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from mentormail.store.outcomes import Outcome, OutcomeKind, Source
 from mentormail.store.roster import Participant, Roster
-from mentormail.daemon.router import MessageFacts, RepliedTo, ReplyToken, route
+from mentormail.daemon.intake.router import MessageFacts, RepliedTo, ReplyToken, route
 from mentormail.daemon.logs import describe_exception
 from mentormail.parsers.authresults import passes_for_domain
 from mentormail.parsers.reply import body_text, strip_quotes
@@ -45,7 +45,7 @@ from mentormail.store import queries
 from mentormail.store.db import Store
 
 if TYPE_CHECKING:  # replies.py composes mail; intake only hands it the decision
-    from mentormail.daemon.replies import ReplyEffects
+    from mentormail.daemon.replies.effects import ReplyEffects
 
 log = logging.getLogger("mentormail.intake")
 

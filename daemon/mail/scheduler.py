@@ -15,12 +15,12 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from mentormail.daemon.backends import backend_for
-from mentormail.daemon.compose import Composer
-from mentormail.daemon.delivery import Deliverer
+from mentormail.daemon.mail.backends import backend_for
+from mentormail.daemon.mail.compose import Composer
+from mentormail.daemon.mail.delivery import Deliverer
 from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.outbox import tick
-from mentormail.daemon.planner import Calendar
+from mentormail.daemon.mail.outbox import tick
+from mentormail.daemon.mail.planner import Calendar
 from mentormail.store.planner_state import PlannerState
 from mentormail.daemon.settings import Settings
 from mentormail.store.db import Store

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mentormail.daemon.backends import Backend, DeliveryError, Envelope
+from mentormail.daemon.mail.backends import Backend, DeliveryError, Envelope
 from mentormail.daemon.logs import describe_exception
 from mentormail.store import queries
 from mentormail.store.db import Store

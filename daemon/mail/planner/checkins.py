@@ -1,0 +1,41 @@
+"""The monthly check-in with each mentor: how is it going?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from mentormail.daemon.mail.planner.calendar import Calendar, add_months, latest
+from mentormail.daemon.mail.planner.due import DueMail, is_running, person_fields, template_context
+from mentormail.store.planner_state import PlannerState
+
+
+def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    offset = timedelta(days=calendar.schedule.checkin_day_of_month - 1)
+    for pair in state.pairs:
+        if not is_running(pair):
+            continue
+        occurrences = [
+            calendar.at(add_months(pair.started_on, n) + offset, calendar.schedule.send_time)
+            for n in range(calendar.months)
+        ]
+        current = latest(occurrences, now)
+        if current is None:
+            continue
+        yield DueMail(
+            key=f"checkin:pair-{pair.pair_id}:month-{current + 1}",
+            kind="checkin",
+            due_at=occurrences[current],
+            to=(pair.mentor,),
+            context=template_context(
+                calendar,
+                pair.mentor,
+                "mentor",
+                mentee=person_fields(pair.mentee),
+                month=current + 1,
+                months=calendar.months,
+            ),
+            pair_id=pair.pair_id,
+            reply_person=pair.mentor.person_id,
+            reference=f"checkin-{current + 1}",
+        )

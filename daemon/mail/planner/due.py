@@ -1,0 +1,61 @@
+"""What the planner gives back (`DueMail`), and what every mail's template is given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mentormail.daemon.mail.planner.calendar import Calendar
+from mentormail.store.planner_state import PairState, Person, PlannerState
+
+
+@dataclass(frozen=True)
+class DueMail:
+    key: str
+    kind: str
+    due_at: datetime
+    to: tuple[Person, ...]
+    context: dict[str, object]  # for the template of `kind`
+    pair_id: str | None = None
+    # Who a reply is expected from (0: any recipient) and what it refers to: the signed
+    # Reply-To is made from these.
+    reply_person: int = 0
+    reference: str = ""
+    to_committee: bool = False  # coordinators or the liaison, whose replies may carry commands
+    forwards: tuple[int, ...] = field(default=())  # question ids attached to a digest
+
+
+def is_running(pair: PairState) -> bool:
+    return pair.status == "active"
+
+
+def template_context(calendar: Calendar, recipient: Person, role: str, **values: object) -> dict[str, object]:
+    return {
+        "program": {
+            "name": calendar.program_name,
+            "address": calendar.program_address,
+            "coordinators": list(calendar.coordinators),
+            "liaison": calendar.liaison,
+        },
+        "recipient": {"name": recipient.name, "email": recipient.email, "role": role},
+        **values,
+    }
+
+
+def person_fields(person: Person) -> dict[str, str]:
+    return {"name": person.name, "email": person.email}
+
+
+def members(pair: PairState) -> Iterator[tuple[str, Person]]:
+    yield "mentor", pair.mentor
+    yield "mentee", pair.mentee
+
+
+def committee_members(calendar: Calendar, state: PlannerState) -> list[tuple[str, Person]]:
+    """(role, person) of each coordinator and the liaison, each address once."""
+    members: list[tuple[str, Person]] = []
+    for role, email in [*(("coordinator", c) for c in calendar.coordinators), ("liaison", calendar.liaison)]:
+        if email and all(person.email.casefold() != email.casefold() for _, person in members):
+            members.append((role, state.staff_person(email)))
+    return members

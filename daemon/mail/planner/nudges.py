@@ -1,0 +1,39 @@
+"""A nudge to both members of a pair that has gone quiet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+
+from mentormail.daemon.mail.planner.calendar import Calendar, round_ends_on
+from mentormail.daemon.mail.planner.due import DueMail, is_running, members, person_fields, template_context
+from mentormail.store.planner_state import PlannerState
+
+
+def plan_nudges(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    period = timedelta(days=calendar.schedule.inactive_after_days)
+    for pair in state.pairs:
+        started = calendar.at(pair.started_on, time(0))
+        ends = calendar.at(round_ends_on(calendar, pair), time(0))
+        if not is_running(pair) or now >= ends or now < started:
+            continue
+        last = max((c.occurred_at for c in pair.contacts if c.occurred_at <= now), default=None)
+        quiet_since = last or started
+        periods = (now - quiet_since) // period
+        if periods < 1:
+            continue
+        due = quiet_since + periods * period
+        days_since = (now - last).days if last else None
+        for role, person in members(pair):
+            yield DueMail(
+                key=f"nudge:pair-{pair.pair_id}:since-{quiet_since:%Y%m%dT%H%M}:{periods}:{role}",
+                kind="nudge",
+                due_at=due,
+                to=(person,),
+                context=template_context(
+                    calendar, person, role, partner=person_fields(pair.partner(person)), days_since_contact=days_since
+                ),
+                pair_id=pair.pair_id,
+                reply_person=person.person_id,
+                reference=f"pair-{pair.pair_id}",
+            )

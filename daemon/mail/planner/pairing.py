@@ -1,0 +1,60 @@
+"""The round's first and last mail to a pair: the pairing announcement and the round's end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, time
+
+from mentormail.daemon.mail.planner.calendar import Calendar, round_ends_on
+from mentormail.daemon.mail.planner.due import DueMail, is_running, members, person_fields, template_context
+from mentormail.store.planner_state import PlannerState
+
+
+def plan_pairing(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    for pair in state.pairs:
+        due = calendar.at(pair.started_on, calendar.schedule.send_time)
+        if due <= now and is_running(pair) and now < calendar.at(round_ends_on(calendar, pair), time(0)):
+            yield DueMail(
+                key=f"pairing:pair-{pair.pair_id}",
+                kind="pairing",
+                due_at=due,
+                to=(pair.mentor, pair.mentee),
+                context=template_context(
+                    calendar,
+                    pair.mentor,
+                    "mentor",
+                    mentor=person_fields(pair.mentor),
+                    mentee=person_fields(pair.mentee),
+                    pair_id=pair.pair_id,
+                    starts_on=pair.started_on,
+                    ends_on=round_ends_on(calendar, pair),
+                ),
+                pair_id=pair.pair_id,
+                reference=f"pair-{pair.pair_id}",
+            )
+
+
+def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    for pair in state.pairs:
+        ends_on = round_ends_on(calendar, pair)
+        due = calendar.at(ends_on, calendar.schedule.send_time)
+        if due > now or pair.status == "paused":
+            continue
+        for role, person in members(pair):
+            yield DueMail(
+                key=f"round_end:pair-{pair.pair_id}:{role}",
+                kind="round_end",
+                due_at=due,
+                to=(person,),
+                context=template_context(
+                    calendar,
+                    person,
+                    role,
+                    partner=person_fields(pair.partner(person)),
+                    starts_on=pair.started_on,
+                    ends_on=ends_on,
+                ),
+                pair_id=pair.pair_id,
+                reply_person=person.person_id,
+                reference=f"end-{pair.pair_id}",
+            )

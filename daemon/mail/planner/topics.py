@@ -1,0 +1,45 @@
+"""The monthly discussion topic, to each member of a pair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from mentormail.daemon.mail.planner.calendar import Calendar, add_months, latest
+from mentormail.daemon.mail.planner.due import DueMail, is_running, members, person_fields, template_context
+from mentormail.store.planner_state import PlannerState
+
+
+def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    months = min(calendar.months, len(calendar.topics))
+    for pair in state.pairs:
+        if not is_running(pair) or months == 0:
+            continue
+        occurrences = [calendar.at(add_months(pair.started_on, n), calendar.schedule.send_time) for n in range(months)]
+        current = latest(occurrences, now)
+        if current is None:
+            continue
+        topic = calendar.topics[current]
+        for role, person in members(pair):
+            yield DueMail(
+                key=f"topic:pair-{pair.pair_id}:month-{current + 1}:{role}",
+                kind="topic",
+                due_at=occurrences[current],
+                to=(person,),
+                context=template_context(
+                    calendar,
+                    person,
+                    role,
+                    month=current + 1,
+                    months=calendar.months,
+                    topic={
+                        "title": topic.title,
+                        "prompts": list(topic.prompts),
+                        "resources": [{"title": title, "url": url} for title, url in topic.resources],
+                    },
+                    partner=person_fields(pair.partner(person)),
+                ),
+                pair_id=pair.pair_id,
+                reply_person=person.person_id,
+                reference=f"topic-{current + 1}",
+            )

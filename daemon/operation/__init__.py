@@ -1,0 +1,1 @@
+"""What a person running the program does from the shell besides `run`: status, export, outbox, simulate, init."""

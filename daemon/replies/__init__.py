@@ -1,0 +1,1 @@
+"""What a reply to the program's mail does: survey answers, check-ins, reported calls, letters, and the coordinators' commands."""
