@@ -1,0 +1,63 @@
+"""The TOML config file, read once at startup and validated into frozen dataclasses.
+
+Every problem becomes one `ConfigError` whose text is a single line, `FILE: KEY: what is wrong`,
+because `check-config` and the daemon print it as is and exit 1 (DESIGN.md section 6).
+
+Validation is written out here rather than delegated to pydantic: a typo must be reported as the
+unknown key it is, before the "missing" error it causes; a password must never be echoed back
+in a message that ends up in a log; and each message should read the same across library
+upgrades. Relative paths are resolved against the config file's directory, never the working
+directory, so the daemon behaves the same whichever directory it is started from.
+
+
+The package: `model.py` (what a validated config is), `loading.py` (reading the file, section by
+section) and `table.py` (one TOML table read with care, and `ConfigError`).
+"""
+
+from mentormail.daemon.settings.loading import load_settings
+from mentormail.daemon.settings.model import (
+    Audience,
+    Backend,
+    DeliverySettings,
+    ImapIntakeSettings,
+    LetterSettings,
+    PeopleSettings,
+    ProgramSettings,
+    QuestionKind,
+    RelaySettings,
+    ScheduleSettings,
+    Security,
+    SecuritySettings,
+    Settings,
+    SmtpIntakeSettings,
+    StoreSettings,
+    SurveyQuestion,
+    SurveySettings,
+    TopicSettings,
+    Weekday,
+)
+from mentormail.daemon.settings.table import ConfigError
+
+__all__ = [
+    "Audience",
+    "Backend",
+    "ConfigError",
+    "DeliverySettings",
+    "ImapIntakeSettings",
+    "LetterSettings",
+    "PeopleSettings",
+    "ProgramSettings",
+    "QuestionKind",
+    "RelaySettings",
+    "ScheduleSettings",
+    "Security",
+    "SecuritySettings",
+    "Settings",
+    "SmtpIntakeSettings",
+    "StoreSettings",
+    "SurveyQuestion",
+    "SurveySettings",
+    "TopicSettings",
+    "Weekday",
+    "load_settings",
+]

@@ -1,0 +1,386 @@
+"""Reading the TOML file: each section checked and turned into its settings (`load_settings`)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from mentormail.daemon.settings.model import (
+    Audience,
+    Backend,
+    DeliverySettings,
+    ImapIntakeSettings,
+    LetterSettings,
+    PeopleSettings,
+    ProgramSettings,
+    QuestionKind,
+    RelaySettings,
+    ScheduleSettings,
+    Security,
+    SecuritySettings,
+    Settings,
+    SmtpIntakeSettings,
+    StoreSettings,
+    SurveyQuestion,
+    SurveySettings,
+    TopicSettings,
+    Weekday,
+)
+from mentormail.daemon.settings.table import REQUIRED, ConfigError, Table, field_default, os_error_reason, resolve_path
+from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, MAX_TOKEN_LENGTH
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# Top-level tables, and the one top-level key (templates_dir).
+_SECTIONS = (
+    "program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "security", "letters",
+    "templates_dir",
+)  # fmt: skip
+
+
+# Top-level tables that later features will define, accepted and ignored until then.
+_LATER_SECTIONS: tuple[str, ...] = ()
+
+
+_PROGRAM_KEYS = ("name", "address", "starts_on", "months", "timezone", "secret_file")
+
+
+_SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
+
+
+_IMAP_INTAKE_KEYS = (
+    "enabled", "host", "port", "security", "username", "password", "password_file",
+    "folder", "after_logging", "idle_seconds",
+)  # fmt: skip
+
+
+_RELAY_KEYS = ("host", "port", "security", "username", "password", "password_file")
+
+
+_SCHEDULE_KEYS = (
+    "send_time", "intro_within_days", "intro_reminders_max", "inactive_after_days", "checkin_day_of_month",
+    "liaison_summary_weekday", "liaison_summary_time", "digest_time", "survey_days_before_end",
+    "delivery_give_up_hours", "planner_interval_minutes",
+)  # fmt: skip
+
+
+_TOPIC_KEYS = ("title", "prompts", "resources")
+
+
+_RESOURCE_KEYS = ("title", "url")
+
+
+_SURVEY_KEYS = ("id", "title", "audience", "opens_days_before_end", "closes_days_after_end", "questions")
+
+
+_QUESTION_KEYS = ("id", "text", "kind", "labels")
+
+
+# Reply addresses are the program's local part, "+" and a token; RFC 5321 allows 64 characters.
+_MAX_PROGRAM_LOCAL = 64 - len("+") - MAX_TOKEN_LENGTH
+
+
+# The planner signs survey replies with the reference "survey-ID" (parsers/tokens.py).
+_MAX_SURVEY_ID = MAX_REFERENCE_LENGTH - len("survey-")
+
+
+_SCALE_LABELS = ("strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree")
+
+
+_TOML_POSITION = re.compile(r"(?P<what>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)")
+
+
+_TOML_AT_END = re.compile(r"(?P<what>.*) \(at end of document\)")
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the config file at `path`; raises ConfigError on the first problem."""
+    path = Path(path)
+    base = path.absolute().parent
+    root = Table(str(path), "", _read_toml(path), _SECTIONS, ignored=_LATER_SECTIONS)
+    program = _program(root.table("program", _PROGRAM_KEYS), base)
+    store = _store(root.table("store", ("url",)), base)
+    intake = root.table("intake", ("smtp", "imap"))
+    intake_smtp = _intake_smtp(intake.table("smtp", _SMTP_INTAKE_KEYS))
+    intake_imap = _intake_imap(intake.table("imap", _IMAP_INTAKE_KEYS), base)
+    delivery = _delivery(root.table("delivery", ("backend", "maildir", "smtp")), base)
+    people = _people(root.table("people", ("coordinators", "liaison")))
+    schedule = _schedule(root.table("schedule", _SCHEDULE_KEYS))
+    return Settings(
+        path=path.absolute(),
+        program=program,
+        store=store,
+        intake_smtp=intake_smtp,
+        intake_imap=intake_imap,
+        delivery=delivery,
+        people=people,
+        schedule=schedule,
+        topics=tuple(_topic(table) for table in root.tables("topics", _TOPIC_KEYS)),
+        surveys=_surveys(root.tables("surveys", _SURVEY_KEYS), schedule),
+        templates_dir=_templates_dir(root, base),
+        security=_security(root.table("security", ("trusted_authserv_id",))),
+        letters=_letters(root.table("letters", ("auto_approve_completed", "signatory"))),
+    )
+
+
+def _security(table: Table) -> SecuritySettings:
+    return SecuritySettings(trusted_authserv_id=table.text("trusted_authserv_id", "").strip().lower() or None)
+
+
+def _letters(table: Table) -> LetterSettings:
+    defaults = LetterSettings()
+    return LetterSettings(
+        auto_approve_completed=table.flag("auto_approve_completed", defaults.auto_approve_completed),
+        signatory=table.text("signatory", defaults.signatory),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {os_error_reason(error)}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 text (byte {error.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {_syntax_problem(str(error), text)}") from None
+
+
+def _syntax_problem(message: str, text: str) -> str:
+    """tomllib's "... (at line 3, column 5)" as "line 3: ... (column 5)"."""
+    if match := _TOML_POSITION.fullmatch(message):
+        return f"line {match['line']}: {match['what']} (column {match['column']})"
+    if match := _TOML_AT_END.fullmatch(message):
+        last_line = max(1, len(text.splitlines()))
+        return f"line {last_line}: {match['what']} (at end of file)"
+    # tomllib's wording is not a public API: keep its message if the format ever changes.
+    return f"invalid TOML: {message}"
+
+
+def _program(table: Table, base: Path) -> ProgramSettings:
+    name = table.text("name")
+    address = table.address("address")
+    # Reply addresses are made by adding +TOKEN to the program address; a second + would break them.
+    if "+" in address:
+        raise table.error("address", f"must not contain '+' (got {address!r})")
+    local = address.rsplit("@", 1)[0]
+    if len(local) > _MAX_PROGRAM_LOCAL:
+        raise table.error(
+            "address",
+            f"the part before @ must be at most {_MAX_PROGRAM_LOCAL} characters, so that reply addresses "
+            f"(+TOKEN) fit the limit of 64 (got {local!r}, {len(local)})",
+        )
+    return ProgramSettings(
+        name=name,
+        address=address,
+        starts_on=table.day("starts_on"),
+        months=table.integer("months", field_default(ProgramSettings, "months"), low=1, high=36),
+        timezone=table.zone("timezone", field_default(ProgramSettings, "timezone")),
+        secret_file=table.path("secret_file", base),
+    )
+
+
+def _store(table: Table, base: Path) -> StoreSettings:
+    url = table.text("url", "sqlite:///var/mentormail.db")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # The URL itself is not shown: it may hold a database password.
+        raise table.error("url", "not a database URL (e.g. sqlite:///var/mentormail.db)") from None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return StoreSettings(url=url)
+    resolved = resolve_path(base, cast(str, database))
+    return StoreSettings(url=parsed.set(database=str(resolved)).render_as_string(hide_password=False))
+
+
+def _intake_smtp(table: Table) -> SmtpIntakeSettings:
+    defaults = SmtpIntakeSettings()
+    return SmtpIntakeSettings(
+        enabled=table.flag("enabled", defaults.enabled),
+        host=table.text("host", defaults.host),
+        port=table.integer("port", defaults.port, low=0, high=65535),
+        lmtp=table.flag("lmtp", defaults.lmtp),
+        max_message_bytes=table.integer("max_message_bytes", defaults.max_message_bytes, low=1),
+    )
+
+
+def _intake_imap(table: Table, base: Path) -> ImapIntakeSettings:
+    defaults = ImapIntakeSettings()
+    enabled = table.flag("enabled", defaults.enabled)
+    settings = ImapIntakeSettings(
+        enabled=enabled,
+        host=table.text("host", defaults.host),
+        port=table.integer("port", defaults.port, low=1, high=65535),
+        security=cast(Security, table.choice("security", defaults.security, get_args(Security))),
+        username=table.text("username", defaults.username),
+        password=_password(table, base, in_use=enabled),
+        folder=table.text("folder", defaults.folder),
+        after_logging=_after_logging(table, defaults.after_logging),
+        idle_seconds=table.integer("idle_seconds", defaults.idle_seconds, low=1, high=29 * 60),
+    )
+    if enabled:
+        for key in ("host", "username", "password"):
+            if not getattr(settings, key):
+                also = " (or password_file)" if key == "password" else ""
+                raise table.error(key, f"required{also} when intake.imap.enabled = true")
+    return settings
+
+
+def _after_logging(table: Table, default: str) -> str:
+    value = table.text("after_logging", default)
+    kind, colon, folder = value.partition(":")
+    if value in ("delete", "keep") or (kind == "move" and colon and folder.strip()):
+        return f"move:{folder.strip()}" if kind == "move" else value
+    raise table.error("after_logging", f"must be delete, keep or move:FOLDER (got {value!r})")
+
+
+def _delivery(table: Table, base: Path) -> DeliverySettings:
+    backend = cast(Backend, table.choice("backend", "maildir", get_args(Backend)))
+    relay = table.table("smtp", _RELAY_KEYS)
+    defaults = RelaySettings()
+    return DeliverySettings(
+        backend=backend,
+        maildir=table.path("maildir", base, "var/outbox"),
+        smtp=RelaySettings(
+            host=relay.text("host", defaults.host),
+            port=relay.integer("port", defaults.port, low=1, high=65535),
+            security=cast(Security, relay.choice("security", defaults.security, get_args(Security))),
+            username=relay.text("username", defaults.username),
+            password=_password(relay, base, in_use=backend == "smtp"),
+        ),
+    )
+
+
+def _people(table: Table) -> PeopleSettings:
+    liaison = table.text("liaison", "")
+    return PeopleSettings(
+        coordinators=table.addresses("coordinators"),
+        liaison=table.address("liaison") if liaison else None,
+    )
+
+
+def _schedule(table: Table) -> ScheduleSettings:
+    defaults = ScheduleSettings()
+    return ScheduleSettings(
+        send_time=table.clock("send_time", defaults.send_time),
+        intro_within_days=table.integer("intro_within_days", defaults.intro_within_days, low=1),
+        intro_reminders_max=table.integer("intro_reminders_max", defaults.intro_reminders_max, low=0),
+        inactive_after_days=table.integer("inactive_after_days", defaults.inactive_after_days, low=1),
+        # 28: every month has that day, so the check-in never slips into the next month.
+        checkin_day_of_month=table.integer("checkin_day_of_month", defaults.checkin_day_of_month, low=1, high=28),
+        liaison_summary_weekday=cast(
+            Weekday, table.choice("liaison_summary_weekday", defaults.liaison_summary_weekday, get_args(Weekday))
+        ),
+        liaison_summary_time=table.clock("liaison_summary_time", defaults.liaison_summary_time),
+        digest_time=table.clock("digest_time", defaults.digest_time),
+        survey_days_before_end=table.integer("survey_days_before_end", defaults.survey_days_before_end, low=0),
+        delivery_give_up_hours=table.integer("delivery_give_up_hours", defaults.delivery_give_up_hours, low=1),
+        planner_interval_minutes=table.integer(
+            "planner_interval_minutes", defaults.planner_interval_minutes, low=1, high=60
+        ),
+    )
+
+
+def _topic(table: Table) -> TopicSettings:
+    return TopicSettings(
+        title=table.line("title"),
+        prompts=table.lines("prompts"),
+        resources=tuple(
+            (resource.line("title"), resource.url("url")) for resource in table.tables("resources", _RESOURCE_KEYS)
+        ),
+    )
+
+
+def _surveys(tables: list[Table], schedule: ScheduleSettings) -> tuple[SurveySettings, ...]:
+    surveys = tuple(_survey(table, schedule) for table in tables)
+    _check_unique_ids(tables, [survey.id for survey in surveys])
+    return surveys
+
+
+def _survey(table: Table, schedule: ScheduleSettings) -> SurveySettings:
+    survey_id = table.identifier("id")
+    if len(survey_id) > _MAX_SURVEY_ID:
+        raise table.error(
+            "id", f"must be at most {_MAX_SURVEY_ID} characters: reply addresses carry it (got {survey_id!r})"
+        )
+    question_tables = table.tables("questions", _QUESTION_KEYS, REQUIRED)
+    if not question_tables:
+        raise table.error("questions", "must have at least one [[surveys.questions]]")
+    questions = tuple(_question(question) for question in question_tables)
+    _check_unique_ids(question_tables, [question.id for question in questions])
+    return SurveySettings(
+        id=survey_id,
+        title=table.line("title"),
+        audience=cast(Audience, table.choice("audience", REQUIRED, get_args(Audience))),
+        # The schedule sets when surveys open; a survey may open earlier or later than the rest.
+        opens_days_before_end=table.integer("opens_days_before_end", schedule.survey_days_before_end, low=0),
+        closes_days_after_end=table.integer(
+            "closes_days_after_end", field_default(SurveySettings, "closes_days_after_end"), low=0
+        ),
+        questions=questions,
+    )
+
+
+def _question(table: Table) -> SurveyQuestion:
+    question_id = table.identifier("id")
+    text = table.line("text")
+    kind = cast(QuestionKind, table.choice("kind", REQUIRED, get_args(QuestionKind)))
+    given = "labels" in table.data
+    labels = table.lines("labels") if given or kind != "scale" else _SCALE_LABELS
+    if kind == "scale" and len(labels) != len(_SCALE_LABELS):
+        raise table.error("labels", f"a scale needs {len(_SCALE_LABELS)} labels, for 1 to 5 (got {len(labels)})")
+    if kind == "choice" and len(labels) < 2:
+        raise table.error("labels", f"a choice needs at least 2 choices (got {len(labels)})")
+    if kind in ("yesno", "text") and given:
+        raise table.error("labels", f"only for kind scale or choice (this question's kind is {kind})")
+    folded = [label.casefold() for label in labels]
+    if repeated := next((label for index, label in enumerate(labels) if folded[index] in folded[:index]), None):
+        raise table.error("labels", f"must all differ (got {repeated!r} twice)")
+    return SurveyQuestion(id=question_id, text=text, kind=kind, labels=labels)
+
+
+def _check_unique_ids(tables: list[Table], ids: list[str]) -> None:
+    first: dict[str, str] = {}
+    for table, item_id in zip(tables, ids, strict=True):
+        if item_id in first:
+            raise table.error("id", f"{item_id!r} is also the id of {first[item_id]}")
+        first[item_id] = table.name
+
+
+def _templates_dir(root: Table, base: Path) -> Path | None:
+    if "templates_dir" not in root.data:
+        return None
+    path = root.path("templates_dir", base)
+    if not path.is_dir():
+        problem = "is not a directory" if path.exists() else "does not exist"
+        raise root.error("templates_dir", f"{path} {problem}")
+    return path
+
+
+def _password(table: Table, base: Path, *, in_use: bool) -> str:
+    """`password`, or the contents of `password_file` without its trailing newline.
+
+    The file is read only when the transport is in use, so a disabled transport's example
+    settings cannot stop the daemon from starting.
+    """
+    password = table.text("password", "", secret=True)
+    file = table.text("password_file", "")
+    if password and file:
+        raise table.error("password_file", "give password or password_file, not both")
+    if not file or not in_use:
+        return password
+    path = resolve_path(base, file)
+    try:
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as error:
+        raise table.error("password_file", f"cannot read {path}: {os_error_reason(error)}") from None
+    except UnicodeDecodeError:
+        raise table.error("password_file", f"{path} is not UTF-8 text") from None
+    if not password:
+        raise table.error("password_file", f"{path} is empty")
+    return password

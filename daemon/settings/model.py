@@ -1,0 +1,207 @@
+"""What a validated config is: frozen dataclasses, one per section of the TOML file, and `ConfigError`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from mentormail.daemon.settings.table import ConfigError, os_error_reason
+
+Security = Literal["ssl", "starttls", "none"]
+
+
+Backend = Literal["maildir", "smtp", "memory"]
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+Audience = Literal["mentors", "mentees", "both"]
+
+
+QuestionKind = Literal["scale", "yesno", "choice", "text"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgramSettings:
+    name: str
+    address: str  # normalised, lower case
+    starts_on: date
+    months: int = 9
+    timezone: str = "UTC"
+    secret_file: Path
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def domain(self) -> str:
+        return self.address.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreSettings:
+    url: str  # a relative SQLite path is already resolved against the config directory
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpIntakeSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8025  # 0 picks a free port (tests)
+    lmtp: bool = False
+    max_message_bytes: int = 26214400
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImapIntakeSettings:
+    enabled: bool = False
+    host: str = ""
+    port: int = 993
+    security: Security = "ssl"
+    username: str = ""
+    # From `password` or the contents of `password_file`; kept out of repr() so that logging the
+    # settings cannot leak it.
+    password: str = field(default="", repr=False)
+    folder: str = "INBOX"
+    after_logging: str = "delete"  # "delete" | "keep" | "move:FOLDER"
+    # RFC 2177: servers may drop an IDLE after 30 minutes, so it is re-issued before that.
+    idle_seconds: int = 1500
+
+    @property
+    def move_to(self) -> str | None:
+        """The folder named by `after_logging = "move:FOLDER"`, else None."""
+        kind, _, folder = self.after_logging.partition(":")
+        return folder if kind == "move" else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelaySettings:
+    host: str = "localhost"
+    port: int = 587
+    security: Security = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)  # as for ImapIntakeSettings.password
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings:
+    backend: Backend = "maildir"
+    maildir: Path
+    smtp: RelaySettings = field(default_factory=RelaySettings)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeopleSettings:
+    coordinators: tuple[str, ...] = ()
+    liaison: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleSettings:
+    """When the program's own mail goes out; times are local times in program.timezone."""
+
+    send_time: time = time(9, 0)  # participant mail
+    # intro_reminder when no mentor-to-mentee contact this many days after the start, and again
+    # after as many days, at most intro_reminders_max times.
+    intro_within_days: int = 7
+    intro_reminders_max: int = 2
+    # nudge when a pair has had no contact for this long; again at most every as many days.
+    inactive_after_days: int = 30
+    checkin_day_of_month: int = 15  # day within each month of a pair, counted from its start
+    liaison_summary_weekday: Weekday = "monday"
+    liaison_summary_time: time = time(9, 0)
+    digest_time: time = time(8, 0)
+    survey_days_before_end: int = 21  # a survey's opens_days_before_end when it gives none
+    # A mail still undeliverable after this long is given up and listed in the digest.
+    delivery_give_up_hours: int = 48
+    planner_interval_minutes: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicSettings:
+    """One month's discussion topic: [[topics]] N is sent in month N; months beyond the list get none."""
+
+    title: str
+    prompts: tuple[str, ...] = ()
+    resources: tuple[tuple[str, str], ...] = ()  # (title, url)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyQuestion:
+    id: str
+    text: str
+    kind: QuestionKind
+    # scale: the words for 1..5; choice: the choices (two or more); otherwise none.
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveySettings:
+    id: str
+    title: str
+    audience: Audience
+    opens_days_before_end: int = 21
+    closes_days_after_end: int = 14
+    questions: tuple[SurveyQuestion, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecuritySettings:
+    # The authserv-id of the receiving server whose Authentication-Results header is trusted;
+    # when set, a coordinator's command is obeyed only with DMARC or DKIM pass for their domain.
+    trusted_authserv_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterSettings:
+    # Send the letter at once, without a coordinator's approval, to a mentor whose pair completed
+    # the round.
+    auto_approve_completed: bool = False
+    signatory: str = "The mentoring coordinators"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    path: Path  # the config file, absolute
+    program: ProgramSettings
+    store: StoreSettings
+    intake_smtp: SmtpIntakeSettings
+    intake_imap: ImapIntakeSettings
+    delivery: DeliverySettings
+    people: PeopleSettings
+    schedule: ScheduleSettings
+    topics: tuple[TopicSettings, ...]
+    surveys: tuple[SurveySettings, ...]
+    templates_dir: Path | None  # the program's own templates, replacing built-in ones of the same name
+    security: SecuritySettings = SecuritySettings()
+    letters: LetterSettings = LetterSettings()
+
+    def secret(self) -> bytes:
+        """The program key (HMAC of reply tokens and Message-IDs), surrounding whitespace removed.
+
+        Read on demand rather than at load time so that the key is not kept in a dataclass that
+        may be printed or logged.
+        """
+        path = self.program.secret_file
+        where = f"{self.path}: program.secret_file"
+        hint = "(run `mentormail init` or create it)"
+        try:
+            with path.open("rb") as file:
+                mode = os.fstat(file.fileno()).st_mode & 0o777
+                key = file.read().strip()
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: cannot read {path} {hint}") from None
+        except OSError as error:
+            raise ConfigError(f"{where}: cannot read {path}: {os_error_reason(error)}") from None
+        # Whoever can read the key can forge reply tokens and coordinator commands.
+        if mode & 0o077:
+            raise ConfigError(f"{where}: {path} has mode {mode:04o}; it must be 0600 (chmod 600 {path})")
+        if not key:
+            raise ConfigError(f"{where}: {path} is empty {hint}")
+        return key
