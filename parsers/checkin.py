@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mentormail.parsers.survey import fold, split_number, yes_or_no
+from .survey import fold, split_number, yes_or_no
 
 MAX_NOTE = 500
 _MAX_INPUT = 20_000  # a check-in reply is a few lines; this bounds the work on anything else

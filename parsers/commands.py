@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from mentormail.parsers.headers import normalise
-from mentormail.parsers.survey import fold
+from .addresses import normalise
+from .survey import fold
 
 VERBS = ("pause", "resume", "end", "nudge", "pair", "approve", "decline", "status", "help")
 # How each verb is written, for the reasons of a BadCommand.

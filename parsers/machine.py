@@ -27,7 +27,8 @@ from enum import StrEnum
 
 from flufl.bounce import BounceDetector, all_failures
 
-from mentormail.parsers.headers import HeaderFacts, normalise, parse_headers, without_subaddress
+from .addresses import normalise, without_subaddress
+from .headers import HeaderFacts, parse_headers
 
 
 class MachineKind(StrEnum):

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from mentormail.parsers.headers import normalise
+from .addresses import normalise
 
 REQUIRED_COLUMNS = ("mentor_email", "mentor_name", "mentee_email", "mentee_name")
 OPTIONAL_COLUMNS = ("pair_id", "starts_on", "mentor_aliases", "mentee_aliases")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from mentormail.parsers.survey import fold
+from .survey import fold
 
 Channel = Literal["phone", "meeting"]
 

@@ -30,7 +30,7 @@ from email.parser import BytesHeaderParser, BytesParser
 
 from mailparser import MailParser
 
-from mentormail.parsers.headers import split_header_block
+from .headers import split_header_block
 
 # Switched off before mail-parser is first used; nothing it logs may reach a log file.
 _LIBRARY_LOG = logging.getLogger("mailparser")

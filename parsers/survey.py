@@ -17,10 +17,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # parsers/ must not import the daemon at run time: the type is all we need
-    from mentormail.daemon.settings import SurveySettings
+from typing import Protocol
 
 Value = int | bool | str
 
@@ -53,7 +50,7 @@ _TRAILING = " \t.,;:!"
 # Scale values given as a number: "4", "4/5", "4 out of 5", "4 of 5", "3.5" (unclear, but read as such).
 _SCALE_NUMBER = re.compile(r"^(?P<n>\d{1,6}(?:[.,]\d{1,3})?)(?:\s*(?:/|out of|of|sur|von)\s*(?P<of>\d{1,6}))?(?!\d)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-# The labels `daemon/settings.py` gives a scale question that names none; only for that scale are
+# The labels the daemon's settings give a scale question that names none; only for that scale are
 # the everyday agreement words below understood (on another scale "agree" may mean nothing).
 DEFAULT_SCALE = ("strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree")
 _AGREEMENT_WORDS = {
@@ -101,6 +98,27 @@ class Question:
     labels: tuple[str, ...] = ()  # scale: the words for 1..5; choice: the choices, numbered from 1 in the mail
 
 
+class SurveyQuestionLike(Protocol):
+    """What `questions_of` reads of one configured question (the daemon's SurveyQuestion has it):
+    parsers/ imports nothing outside parsers/, so the type is described here, not imported."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def kind(self) -> str: ...  # "scale" | "yesno" | "choice" | "text"
+    @property
+    def labels(self) -> Iterable[str]: ...
+
+
+class SurveyLike(Protocol):
+    """What `questions_of` reads of a configured survey (the daemon's SurveySettings has it)."""
+
+    @property
+    def questions(self) -> Iterable[SurveyQuestionLike]: ...
+
+
 @dataclass(frozen=True)
 class Answers:
     """What one reply says. Plain dicts (not read-only views) so that the caller can store them as JSON."""
@@ -111,7 +129,7 @@ class Answers:
     unclear: Mapping[str, str]
 
 
-def questions_of(survey: SurveySettings) -> tuple[Question, ...]:
+def questions_of(survey: SurveyLike) -> tuple[Question, ...]:
     """The survey's questions, numbered as the survey mail numbers them."""
     return tuple(
         Question(id=q.id, number=number, text=q.text, kind=q.kind, labels=tuple(q.labels))

@@ -39,7 +39,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from hashlib import sha256
 
-from mentormail.parsers.headers import normalise
+from .addresses import normalise
 
 MAX_TOKEN_LENGTH = 47  # 64 - len("+") - 16, the longest program local part we allow
 MAX_REFERENCE_LENGTH = 20
