@@ -17,16 +17,14 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from mentormail.daemon import logs
-from mentormail.daemon.intake.files import UnreadableInput, iter_messages
-from mentormail.daemon.intake.ingest import Explanation
-from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.operation.outbox_view import outbox_document, outbox_table
-from mentormail.store.outcomes import Source, Transport
-from mentormail.daemon.service import build_intake, open_store, run
-from mentormail.daemon.settings import ConfigError, Settings, load_settings
-from mentormail.daemon.operation.simulate import TRAFFIC_KINDS, SimulationError, simulate
-from mentormail.daemon.operation.export import (
+from ..parsers.roster_csv import RosterError, parse_roster
+from ..store import queries
+from ..store.outcomes import Source, Transport
+from . import logs
+from .intake.files import UnreadableInput, iter_messages
+from .intake.ingest import Explanation
+from .logs import describe_exception
+from .operation.export import (
     COLUMNS,
     as_csv,
     as_json,
@@ -34,10 +32,12 @@ from mentormail.daemon.operation.export import (
     survey_columns,
     survey_export_rows,
 )
-from mentormail.daemon.operation.starter import create_starter
-from mentormail.daemon.operation.status import status_document, status_table
-from mentormail.parsers.roster_csv import RosterError, parse_roster
-from mentormail.store import queries
+from .operation.outbox_view import outbox_document, outbox_table
+from .operation.simulate import TRAFFIC_KINDS, SimulationError, simulate
+from .operation.starter import create_starter
+from .operation.status import status_document, status_table
+from .service import build_intake, open_store, run
+from .settings import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
 DEFAULT_CONFIG = "mentormail.toml"

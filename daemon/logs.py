@@ -40,7 +40,7 @@ def describe_exception(exc: BaseException) -> str:
     return where
 
 
-_OUR_CODE = re.compile(r"/(daemon|parsers|store)/[^/]+\.py$")
+_OUR_CODE = re.compile(r"/(daemon|parsers|store)/(?:\w+/)*\w+\.py$")
 
 
 def _place(frame: traceback.FrameSummary) -> str:

@@ -16,14 +16,14 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from mentormail.daemon.mail.compose import Composer
-from mentormail.daemon.intake.ingest import Intake, IntakePolicy, utc_now
-from mentormail.daemon.replies.effects import ReplyEffects
-from mentormail.daemon.mail.scheduler import ProgramMail, Scheduler
-from mentormail.daemon.settings import Settings
-from mentormail.daemon.intake.smtp import IntakeHandler, server_class
-from mentormail.store import queries
-from mentormail.store.db import Store
+from ..store import queries
+from ..store.db import Store
+from .intake.ingest import Intake, IntakePolicy, utc_now
+from .intake.smtp import IntakeHandler, server_class
+from .mail.compose import Composer
+from .mail.scheduler import ProgramMail, Scheduler
+from .replies.effects import ReplyEffects
+from .settings import Settings
 
 log = logging.getLogger("mentormail.run")
 
@@ -89,7 +89,7 @@ async def _serve(settings: Settings, intake: Intake) -> None:
     imap_stop = threading.Event()
     imap_thread = None
     if settings.intake_imap.enabled:
-        from mentormail.daemon.intake.imap import ImapWatcher
+        from .intake.imap import ImapWatcher
 
         watcher = ImapWatcher(settings.intake_imap, intake, settings.program.address, imap_stop)
         imap_thread = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from mentormail.store.outcomes import Direction
+from .outcomes import Direction
 
 
 @dataclass(frozen=True)

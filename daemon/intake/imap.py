@@ -50,13 +50,13 @@ from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient, SocketTimeout
 
-from mentormail.daemon.logs import describe_exception
-from mentormail.store.outcomes import ImapCheckpoint, Outcome, Source, Transport
-from mentormail.store import queries
+from ...store import queries
+from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
+from ..logs import describe_exception
 
 if TYPE_CHECKING:
-    from mentormail.daemon.intake.ingest import Intake
-    from mentormail.daemon.settings import ImapIntakeSettings
+    from ..settings import ImapIntakeSettings
+    from .ingest import Intake
 
 log = logging.getLogger("mentormail.imap")
 

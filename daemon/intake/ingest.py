@@ -19,33 +19,32 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
-
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from mentormail.store.outcomes import Outcome, OutcomeKind, Source
-from mentormail.store.roster import Participant, Roster
-from mentormail.daemon.intake.router import MessageFacts, RepliedTo, ReplyToken, route
-from mentormail.daemon.logs import describe_exception
-from mentormail.parsers.authresults import passes_for_domain
-from mentormail.parsers.reply import body_text, strip_quotes
-from mentormail.parsers.structure import Structure, examine, sender_problem
-from mentormail.parsers.tokens import Claims, Purpose, Rejected, token_in, verify
-from mentormail.parsers.headers import HeaderFacts, names_program, parse_headers
-from mentormail.parsers.machine import (
+from ...parsers.authresults import passes_for_domain
+from ...parsers.headers import HeaderFacts, names_program, parse_headers
+from ...parsers.machine import (
     MachineKind,
     MachineVerdict,
     bounced_addresses,
     classify_headers,
     classify_message,
 )
-from mentormail.store import queries
-from mentormail.store.db import Store
+from ...parsers.reply import body_text, strip_quotes
+from ...parsers.structure import Structure, examine, sender_problem
+from ...parsers.tokens import Claims, Purpose, Rejected, token_in, verify
+from ...store import queries
+from ...store.db import Store
+from ...store.outcomes import Outcome, OutcomeKind, Source
+from ...store.roster import Participant, Roster
+from ..logs import describe_exception
+from .router import MessageFacts, RepliedTo, ReplyToken, route
 
 if TYPE_CHECKING:  # replies.py composes mail; intake only hands it the decision
-    from mentormail.daemon.replies.effects import ReplyEffects
+    from ..replies.effects import ReplyEffects
 
 log = logging.getLogger("mentormail.intake")
 

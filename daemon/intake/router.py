@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from mentormail.store.outcomes import Outcome, OutcomeKind, PairMatch
-from mentormail.store.roster import Participant, Roster, RosterPair
-from mentormail.parsers.headers import HeaderFacts, names_program
-from mentormail.parsers.commands import BadCommand, Command, is_letter_request, parse_commands
-from mentormail.parsers.machine import MachineKind, MachineVerdict
-from mentormail.parsers.self_report import NotAReport, SelfReport, parse_self_report
-from mentormail.parsers.tokens import Claims
+from ...parsers.commands import BadCommand, Command, is_letter_request, parse_commands
+from ...parsers.headers import HeaderFacts, names_program
+from ...parsers.machine import MachineKind, MachineVerdict
+from ...parsers.self_report import NotAReport, SelfReport, parse_self_report
+from ...parsers.tokens import Claims
+from ...store.outcomes import Outcome, OutcomeKind, PairMatch
+from ...store.roster import Participant, Roster, RosterPair
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mentormail.daemon.intake.ingest import Intake
-from mentormail.daemon.logs import describe_exception
-from mentormail.store.outcomes import SMTP_ACCEPTED, Source, Transport
-from mentormail.parsers.headers import normalise, without_subaddress
+from ...parsers.headers import normalise, without_subaddress
+from ...store.outcomes import SMTP_ACCEPTED, Source, Transport
+from ..logs import describe_exception
+from .ingest import Intake
 
 log = logging.getLogger("mentormail.smtp")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, assert_never
 
-from mentormail.daemon.settings import DeliverySettings, RelaySettings
+from ..settings import DeliverySettings, RelaySettings
 
 log = logging.getLogger("mentormail.backends")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -21,12 +21,12 @@ from email.policy import SMTP, default
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.mail.planner import DueMail
-from mentormail.store.planner_state import Person
-from mentormail.daemon.mail.render import Renderer
-from mentormail.daemon.settings import Settings
-from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
-from mentormail.store.models import OutboxMessage
+from ...parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
+from ...store.models import OutboxMessage
+from ...store.planner_state import Person
+from ..settings import Settings
+from .planner import DueMail
+from .render import Renderer
 
 # Folding at 78 columns makes CPython split encoded words between two non-ASCII words and lose
 # the space between them ("Zoë Müller" arrives as "ZoëMüller"); RFC 5322 allows lines of 998.

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mentormail.daemon.mail.backends import Backend, DeliveryError, Envelope
-from mentormail.daemon.logs import describe_exception
-from mentormail.store import queries
-from mentormail.store.db import Store
+from ...store import queries
+from ...store.db import Store
+from ..logs import describe_exception
+from .backends import Backend, DeliveryError, Envelope
 
 log = logging.getLogger("mentormail.delivery")
 

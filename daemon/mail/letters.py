@@ -45,7 +45,7 @@ from fpdf import FPDF
 from fpdf.bidi import BidiParagraph
 from fpdf.enums import TextDirection, XPos, YPos
 
-from mentormail.daemon.mail.render import Renderer
+from .render import Renderer
 
 TEMPLATE = "_letter"  # templates/_letter.txt.j2
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

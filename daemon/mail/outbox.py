@@ -17,14 +17,14 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from mentormail.daemon.mail.compose import Attachment, Composer
-from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.mail.planner import Calendar, DueMail, due_mail
-from mentormail.store.planner_state import PlannerState
-from mentormail.daemon.mail.render import TemplateError
-from mentormail.store import queries
-from mentormail.store.db import Store
-from mentormail.store.models import OutboxMessage
+from ...store import queries
+from ...store.db import Store
+from ...store.models import OutboxMessage
+from ...store.planner_state import PlannerState
+from ..logs import describe_exception
+from .compose import Attachment, Composer
+from .planner import Calendar, DueMail, due_mail
+from .render import TemplateError
 
 log = logging.getLogger("mentormail.outbox")
 

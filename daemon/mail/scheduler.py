@@ -15,15 +15,15 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from mentormail.daemon.mail.backends import backend_for
-from mentormail.daemon.mail.compose import Composer
-from mentormail.daemon.mail.delivery import Deliverer
-from mentormail.daemon.logs import describe_exception
-from mentormail.daemon.mail.outbox import tick
-from mentormail.daemon.mail.planner import Calendar
-from mentormail.store.planner_state import PlannerState
-from mentormail.daemon.settings import Settings
-from mentormail.store.db import Store
+from ...store.db import Store
+from ...store.planner_state import PlannerState
+from ..logs import describe_exception
+from ..settings import Settings
+from .backends import backend_for
+from .compose import Composer
+from .delivery import Deliverer
+from .outbox import tick
+from .planner import Calendar
 
 log = logging.getLogger("mentormail.scheduler")
 

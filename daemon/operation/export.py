@@ -11,8 +11,8 @@ import csv
 import io
 import json
 
-from mentormail.daemon.settings import SurveySettings
-from mentormail.store.queries import MonthlyContacts, SurveyRow
+from ...store.queries import MonthlyContacts, SurveyRow
+from ..settings import SurveySettings
 
 COLUMNS = ("pair_id", "mentor", "mentee", "month", "mentor_to_mentee", "mentee_to_mentor", "email", "phone", "meeting")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mentormail.store.queries import OutboxEntry
+from ...store.queries import OutboxEntry
 
 # The states, part of the `outbox --json` contract.
 QUEUED = "queued"  # not yet due

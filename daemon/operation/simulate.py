@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from mentormail.daemon.mail.delivery import Deliverer
-from mentormail.daemon.mail.planner import add_months
-from mentormail.store.planner_state import PairState
-from mentormail.daemon.mail.scheduler import ProgramMail
-from mentormail.daemon.service import build_intake, open_store
-from mentormail.daemon.operation.synthetic import RecordingMaildir, SyntheticPeople
-from mentormail.daemon.settings import Settings
-from mentormail.store import queries
-from mentormail.store.db import Store
+from ...store import queries
+from ...store.db import Store
+from ...store.planner_state import PairState
+from ..mail.delivery import Deliverer
+from ..mail.planner import add_months
+from ..mail.scheduler import ProgramMail
+from ..service import build_intake, open_store
+from ..settings import Settings
+from .synthetic import RecordingMaildir, SyntheticPeople
 
 TRAFFIC_KINDS = ("none", "steady", "quiet-pairs")
 STEP = timedelta(hours=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from mentormail.store.queries import PairActivity
+from ...store.queries import PairActivity
 
 INACTIVE_AFTER_DAYS = 30
 LONG_INACTIVE_AFTER_DAYS = 45

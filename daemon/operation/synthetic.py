@@ -17,10 +17,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from mentormail.daemon.mail.backends import Envelope, MaildirBackend
-from mentormail.daemon.intake.ingest import Intake
-from mentormail.store.outcomes import Source, Transport
-from mentormail.daemon.settings import Settings
+from ...store.outcomes import Source, Transport
+from ..intake.ingest import Intake
+from ..mail.backends import Envelope, MaildirBackend
+from ..settings import Settings
 
 _APPROVE = re.compile(r"approve letter (\d+)")
 SURVEY_ANSWERS = {"scale": "4", "yesno": "yes", "text": "More time for the monthly topics, please."}

@@ -17,22 +17,22 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session
 
-from mentormail.daemon.mail.compose import Attachment, Composer
-from mentormail.daemon.intake.ingest import Decision
-from mentormail.daemon.mail.letters import LetterFacts, letter_pdf
-from mentormail.store.outcomes import OutcomeKind
-from mentormail.daemon.mail.outbox import compose_or_set_aside
-from mentormail.daemon.mail.planner import DueMail, add_months
-from mentormail.store.planner_state import Person
-from mentormail.store.roster import Participant, RosterPair
-from mentormail.daemon.settings import Settings, SurveySettings
-from mentormail.parsers.checkin import parse_checkin
-from mentormail.parsers.commands import BadCommand, Command, parse_commands
-from mentormail.parsers.reply import interleaved
-from mentormail.parsers.roster_csv import RosterError, RosterRow
-from mentormail.parsers.self_report import SelfReport, parse_self_report
-from mentormail.parsers.survey import missing, parse_answers, questions_of
-from mentormail.store import queries
+from ...parsers.checkin import parse_checkin
+from ...parsers.commands import BadCommand, Command, parse_commands
+from ...parsers.reply import interleaved
+from ...parsers.roster_csv import RosterError, RosterRow
+from ...parsers.self_report import SelfReport, parse_self_report
+from ...parsers.survey import missing, parse_answers, questions_of
+from ...store import queries
+from ...store.outcomes import OutcomeKind
+from ...store.planner_state import Person
+from ...store.roster import Participant, RosterPair
+from ..intake.ingest import Decision
+from ..mail.compose import Attachment, Composer
+from ..mail.letters import LetterFacts, letter_pdf
+from ..mail.outbox import compose_or_set_aside
+from ..mail.planner import DueMail, add_months
+from ..settings import Settings, SurveySettings
 
 VALID_COMMANDS = (
     "pause PAIR",

@@ -14,8 +14,8 @@ The package: `model.py` (what a validated config is), `loading.py` (reading the 
 section) and `table.py` (one TOML table read with care, and `ConfigError`).
 """
 
-from mentormail.daemon.settings.loading import load_settings
-from mentormail.daemon.settings.model import (
+from .loading import load_settings
+from .model import (
     Audience,
     Backend,
     DeliverySettings,
@@ -36,7 +36,7 @@ from mentormail.daemon.settings.model import (
     TopicSettings,
     Weekday,
 )
-from mentormail.daemon.settings.table import ConfigError
+from .table import ConfigError
 
 __all__ = [
     "Audience",

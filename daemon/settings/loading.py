@@ -7,7 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, cast, get_args
 
-from mentormail.daemon.settings.model import (
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ...parsers.tokens import MAX_REFERENCE_LENGTH, MAX_TOKEN_LENGTH
+from .model import (
     Audience,
     Backend,
     DeliverySettings,
@@ -28,10 +32,7 @@ from mentormail.daemon.settings.model import (
     TopicSettings,
     Weekday,
 )
-from mentormail.daemon.settings.table import REQUIRED, ConfigError, Table, field_default, os_error_reason, resolve_path
-from mentormail.parsers.tokens import MAX_REFERENCE_LENGTH, MAX_TOKEN_LENGTH
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from .table import REQUIRED, ConfigError, Table, field_default, os_error_reason, resolve_path
 
 # Top-level tables, and the one top-level key (templates_dir).
 _SECTIONS = (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.settings.table import ConfigError, os_error_reason
+from .table import ConfigError, os_error_reason
 
 Security = Literal["ssl", "starttls", "none"]
 

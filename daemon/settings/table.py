@@ -13,7 +13,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mentormail.parsers.headers import normalise
+from ...parsers.headers import normalise
 
 REQUIRED: Any = object()  # default for keys that must be present
 

@@ -24,16 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from mentormail.daemon.mail.planner.calendar import Calendar, add_months, round_ends_on
-from mentormail.daemon.mail.planner.checkins import plan_checkins
-from mentormail.daemon.mail.planner.due import DueMail
-from mentormail.daemon.mail.planner.nudges import plan_nudges
-from mentormail.daemon.mail.planner.pairing import plan_pairing, plan_round_end
-from mentormail.daemon.mail.planner.reminders import plan_intro_reminders
-from mentormail.daemon.mail.planner.summaries import plan_digest, plan_liaison_summary
-from mentormail.daemon.mail.planner.surveys import plan_survey_reminders, plan_survey_results, plan_surveys
-from mentormail.daemon.mail.planner.topics import plan_topics
-from mentormail.store.planner_state import PlannerState
+from ....store.planner_state import PlannerState
+from .calendar import Calendar, add_months, round_ends_on
+from .checkins import plan_checkins
+from .due import DueMail
+from .nudges import plan_nudges
+from .pairing import plan_pairing, plan_round_end
+from .reminders import plan_intro_reminders
+from .summaries import plan_digest, plan_liaison_summary
+from .surveys import plan_survey_reminders, plan_survey_results, plan_surveys
+from .topics import plan_topics
 
 # The planner's interface: what the outbox, replies, simulate and the tests use.
 __all__ = ["Calendar", "DueMail", "PLANS", "add_months", "due_mail", "round_ends_on"]

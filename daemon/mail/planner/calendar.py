@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from mentormail.daemon.settings import ScheduleSettings, Settings, SurveySettings, TopicSettings
-from mentormail.store.planner_state import PairState
+from ....store.planner_state import PairState
+from ...settings import ScheduleSettings, Settings, SurveySettings, TopicSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

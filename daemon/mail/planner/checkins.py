@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from mentormail.daemon.mail.planner.calendar import Calendar, add_months, latest
-from mentormail.daemon.mail.planner.due import DueMail, is_running, person_fields, template_context
-from mentormail.store.planner_state import PlannerState
+from ....store.planner_state import PlannerState
+from .calendar import Calendar, add_months, latest
+from .due import DueMail, is_running, person_fields, template_context
 
 
 def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:

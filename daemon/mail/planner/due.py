@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mentormail.daemon.mail.planner.calendar import Calendar
-from mentormail.store.planner_state import PairState, Person, PlannerState
+from ....store.planner_state import PairState, Person, PlannerState
+from .calendar import Calendar
 
 
 @dataclass(frozen=True)

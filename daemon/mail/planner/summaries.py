@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, time, timedelta, timezone
 
-from mentormail.daemon.mail.planner.calendar import WEEKDAYS, Calendar, latest, round_ends_on
-from mentormail.daemon.mail.planner.due import DueMail, committee_members, person_fields, template_context
-from mentormail.store.planner_state import Bounce, CheckinRow, PairState, PlannerState
+from ....store.planner_state import Bounce, CheckinRow, PairState, PlannerState
+from .calendar import WEEKDAYS, Calendar, latest, round_ends_on
+from .due import DueMail, committee_members, person_fields, template_context
 
 ONE_SIDED_WINDOW_DAYS = 60
 

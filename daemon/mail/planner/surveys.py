@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from mentormail.daemon.mail.planner.calendar import Calendar, round_ends_on
-from mentormail.daemon.mail.planner.due import DueMail, committee_members, members, template_context
-from mentormail.daemon.settings import SurveySettings
-from mentormail.store.planner_state import PairState, Person, PlannerState
+from ....store.planner_state import PairState, Person, PlannerState
+from ...settings import SurveySettings
+from .calendar import Calendar, round_ends_on
+from .due import DueMail, committee_members, members, template_context
 
 AUDIENCE_ROLES = {"mentors": ("mentor",), "mentees": ("mentee",), "both": ("mentor", "mentee")}
 
