@@ -1,0 +1,126 @@
+"""Every read and write the daemon makes. Nothing outside store/ writes SQL.
+
+Functions take an open `Session` so that the caller decides the transaction: intake records a
+message's events and its IMAP checkpoint in one.
+
+One module per concern; every public name is re-exported here, so callers write
+`from mentormail.store import queries; queries.enqueue(...)`:
+
+- `roster`: the roster as the store holds it (`load_roster`), its version, the program row and
+  its staff (`sync_program`), a pair's status, a person's name.
+- `roster_import`: importing roster CSV rows (`apply_roster`, `ImportCounts`).
+- `intake`: what intake records: outcomes (`record_outcome`, `RECORDED_OUTCOMES`), whether a
+  message was seen before, IMAP checkpoints, the text of questions to forward, and the
+  simulator's stand-in contacts.
+- `outbox`: the program's own mail: `enqueue`, delivery (`due_for_delivery`, `mark_sent`,
+  `mark_attempt_failed`), what is unsent (`OutboxEntry`), finding our mail again.
+- `planner`: `planner_state`, everything the planner needs, read in one transaction.
+- `replies`: what replies record: reported contacts, survey answers, check-ins, the audit,
+  commands obeyed once per mail, letter requests.
+- `reports`: reading for status and export: `pair_activity`, `monthly_contacts`,
+  `survey_rows`, `days_since_contact`.
+- `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
+- `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
+"""
+
+from __future__ import annotations
+
+from .intake import (
+    RECORDED_OUTCOMES,
+    SeenBefore,
+    load_checkpoint,
+    question_texts,
+    record_outcome,
+    record_question_text,
+    record_simulated_contact,
+    save_checkpoint,
+    seen_before,
+)
+from .outbox import (
+    OutboxEntry,
+    due_for_delivery,
+    enqueue,
+    last_outbox_id,
+    mark_attempt_failed,
+    mark_sent,
+    outbox_mail_for_token,
+    sent_after,
+    unsent_mail,
+)
+from .planner import planner_state
+from .replies import (
+    audit,
+    decide_letter,
+    earlier_use_of_command,
+    letter_request,
+    record_reported_contact,
+    request_letter,
+    save_checkin,
+    save_survey_answers,
+)
+from .reports import (
+    MonthlyContacts,
+    PairActivity,
+    SurveyRow,
+    days_since_contact,
+    monthly_contacts,
+    pair_activity,
+    survey_rows,
+)
+from .roster import bump_roster_version, load_roster, name_of, roster_version, set_pair_status, sync_program
+from .roster_import import ImportCounts, apply_roster
+from .times import as_utc
+
+__all__ = [
+    # roster
+    "bump_roster_version",
+    "load_roster",
+    "name_of",
+    "roster_version",
+    "set_pair_status",
+    "sync_program",
+    # roster_import
+    "ImportCounts",
+    "apply_roster",
+    # intake
+    "RECORDED_OUTCOMES",
+    "SeenBefore",
+    "load_checkpoint",
+    "question_texts",
+    "record_outcome",
+    "record_question_text",
+    "record_simulated_contact",
+    "save_checkpoint",
+    "seen_before",
+    # outbox
+    "OutboxEntry",
+    "due_for_delivery",
+    "enqueue",
+    "last_outbox_id",
+    "mark_attempt_failed",
+    "mark_sent",
+    "outbox_mail_for_token",
+    "sent_after",
+    "unsent_mail",
+    # planner
+    "planner_state",
+    # replies
+    "audit",
+    "decide_letter",
+    "earlier_use_of_command",
+    "letter_request",
+    "record_reported_contact",
+    "request_letter",
+    "save_checkin",
+    "save_survey_answers",
+    # reports
+    "MonthlyContacts",
+    "PairActivity",
+    "SurveyRow",
+    "days_since_contact",
+    "monthly_contacts",
+    "pair_activity",
+    "survey_rows",
+    # times
+    "as_utc",
+]

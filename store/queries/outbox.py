@@ -1,0 +1,131 @@
+"""The program's own mail: enqueueing it, delivering it (due, sent, failed), listing what is
+unsent, and finding our mail again by its Message-ID token or by its place in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from ..models import OutboxMessage, QuestionMessage
+from .times import as_utc
+
+
+def enqueue(session: Session, row: OutboxMessage, forwards: tuple[int, ...] = ()) -> bool:
+    """Add a mail to the outbox unless its key is there already; True when it was added."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = row.model_dump(exclude={"id"})
+    result = session.execute(insert(OutboxMessage).values(**values).on_conflict_do_nothing())
+    added = bool(result.rowcount)
+    if added and forwards:
+        outbox_id = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == row.key)).one()
+        for question in session.exec(select(QuestionMessage).where(QuestionMessage.id.in_(forwards))):
+            question.forwarded_in = outbox_id
+            session.add(question)
+    return added
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One mail of the outbox as `mentormail outbox` lists it (no body: it may be a digest)."""
+
+    key: str
+    kind: str
+    recipients: str
+    status: str  # pending | failed
+    due_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+
+
+def unsent_mail(session: Session, *, failed_only: bool = False) -> list[OutboxEntry]:
+    """The outbox's mail not yet sent (or only what was given up or set aside), oldest first."""
+    statuses = ("failed",) if failed_only else ("pending", "failed")
+    rows = session.exec(
+        select(
+            OutboxMessage.key,
+            OutboxMessage.kind,
+            OutboxMessage.recipients,
+            OutboxMessage.status,
+            OutboxMessage.due_at,
+            OutboxMessage.attempts,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+    )
+    return [
+        OutboxEntry(key, kind, to, status, as_utc(due), attempts, as_utc(next_at), error)
+        for key, kind, to, status, due, attempts, next_at, error in rows
+    ]
+
+
+def due_for_delivery(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
+    """Sent: the rendered message is wiped, and so is the text of any question it forwarded."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.raw, row.last_error = "sent", now, None, ""
+    session.add(row)
+    for question in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in == outbox_id)):
+        question.raw = None
+        session.add(question)
+
+
+def mark_attempt_failed(
+    session: Session, outbox_id: int, reason: str, retry_at: datetime | None, now: datetime
+) -> None:
+    """A failed attempt: try again at `retry_at`, or give up (None) and let the digest say so."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_error = reason
+    if retry_at is None:
+        row.status, row.sent_at, row.raw = "failed", now, None
+    else:
+        row.next_attempt_at = retry_at
+    session.add(row)
+
+
+def outbox_mail_for_token(session: Session, token: str) -> tuple[str, str, str | None] | None:
+    """(kind, key, pair id) of our mail whose Message-ID carries `token` (see compose.py)."""
+    row = session.exec(
+        select(OutboxMessage.kind, OutboxMessage.key, OutboxMessage.pair_id).where(
+            OutboxMessage.message_id.startswith(token + ".", autoescape=True)
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def last_outbox_id(session: Session) -> int:
+    return session.exec(select(func.max(OutboxMessage.id))).one() or 0
+
+
+def sent_after(session: Session, after_id: int) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.id > after_id, OutboxMessage.status == "sent")
+            .order_by(OutboxMessage.id)
+        )
+    )

@@ -1,0 +1,76 @@
+"""The roster in the store: who is in the program, its version, the staff, a pair's status."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from ..models import Pair, Person, Program
+from ..roster import Participant, Roster, RosterPair
+
+
+def load_roster(session: Session) -> Roster:
+    people = {p.id: p for p in session.exec(select(Person))}
+    everyone = {pid: Participant(pid, p.email, p.name) for pid, p in people.items() if pid is not None}
+    pairs = [
+        RosterPair(pair.id, everyone[pair.mentor_id], everyone[pair.mentee_id], pair.status, pair.started_on)
+        for pair in session.exec(select(Pair))
+    ]
+    paired = {pair.mentor.person_id for pair in pairs} | {pair.mentee.person_id for pair in pairs}
+    # A coordinator who is also a mentor is both: a participant for their pair's mail.
+    participants = [pid for pid in everyone if pid in paired or not people[pid].staff]
+    return Roster.build(
+        [(everyone[pid], tuple(people[pid].aliases.split())) for pid in participants],
+        pairs,
+        staff=tuple(everyone[pid] for pid in everyone if people[pid].staff),
+    )
+
+
+def roster_version(session: Session) -> int:
+    return session.exec(select(Program.roster_version).where(Program.id == 1)).one_or_none() or 0
+
+
+def bump_roster_version(session: Session) -> None:
+    program = session.get(Program, 1)
+    if program is not None:
+        program.roster_version += 1
+        session.add(program)
+
+
+def sync_program(
+    session: Session, name: str, address: str, starts_on: date, months: int, staff: tuple[str, ...] = ()
+) -> None:
+    """Keep the program row and the staff (coordinators, liaison) in step with the config."""
+    program = session.get(Program, 1) or Program(name=name, address=address, starts_on=starts_on, months=months)
+    program.name, program.address, program.starts_on, program.months = name, address, starts_on, months
+    session.add(program)
+    session.flush()
+    changed = False
+    people = {p.email: p for p in session.exec(select(Person))}
+    for email in staff:
+        person = people.get(email) or Person(email=email)
+        if person.id is None or not person.staff:
+            person.staff, changed = True, True
+            session.add(person)
+    for person in people.values():
+        if person.staff and person.email not in staff:
+            person.staff, changed = False, True
+            session.add(person)
+    if changed:
+        bump_roster_version(session)
+
+
+def set_pair_status(session: Session, pair_id: str, status: str) -> bool:
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        return False
+    pair.status = status
+    session.add(pair)
+    bump_roster_version(session)
+    return True
+
+
+def name_of(session: Session, email: str) -> str:
+    person = session.exec(select(Person).where(Person.email == email)).first()
+    return person.name if person else ""
