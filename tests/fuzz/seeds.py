@@ -124,7 +124,7 @@ def build(root: Path, corpus: Path | None = CORPUS) -> FuzzProgram:
         envelopes = [envelope for envelope, _ in daemon.backend.outbox]
         settings = daemon.settings
     template = root / "template.db"
-    _copy_store(program.database, template)
+    copy_sqlite(program.database, template)
     roster = list(csv.DictReader(io.StringIO(ROSTER_CSV)))
     participants = sorted({row[column] for row in roster for column in ("mentor_email", "mentee_email")})
     staff = (*settings.people.coordinators, *((settings.people.liaison,) if settings.people.liaison else ()))
@@ -234,7 +234,7 @@ def _with_cc(msg: EmailMessage, cc: str) -> EmailMessage:
     return msg
 
 
-def _copy_store(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of an SQLite store (WAL included), by SQLite's own backup."""
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
