@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from conftest import PROGRAM_ADDRESS, Program
 from in_process import in_process
 from mentormail.daemon.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
@@ -35,8 +34,9 @@ def ingest(program: Program, raw: bytes, envelope: tuple[str, ...] = ()) -> Outc
 
 # --- parsers/headers.py: a deeply nested comment in an address ------------------------------------
 # RFC 5322 comments nest; the standard library's address parser (email._parseaddr) reads them by
-# recursion, so some hundreds of "(" exhaust the stack and `parse_headers` raises RecursionError.
-# Intake catches it and calls the whole message malformed: a partner's CC copy is not counted.
+# recursion, so some hundreds of "(" exhausted the stack and `parse_headers` raised RecursionError.
+# Intake caught it and called the whole message malformed: a partner's CC copy was not counted.
+# (Fixed in parsers/headers.py with its linear address handling.)
 
 
 def test_a_cc_copy_with_deeply_nested_comments_in_cc_is_still_a_contact(program: Program) -> None:
