@@ -214,7 +214,10 @@ def _report(total: Stats, elapsed: float, workers: int, findings: Path) -> None:
     print(f"inputs tried: {total.inputs} in {elapsed:.0f} s ({rate:.0f} inputs/s, {workers} worker(s));"
           f" {total.structured} of them structured mail from hypothesis")  # fmt: skip
     print("outcomes: " + ", ".join(f"{kind} {n}" for kind, n in total.outcomes.most_common()))
-    print(f"planner ticks: {total.ticks} (slowest {total.slowest_tick:.2f} s, {total.slow_ticks} over {SLOW:g} s)")
+    print(
+        f"planner ticks: {total.ticks} (slowest {total.slowest_tick:.2f} s, {total.slow_ticks} over {SLOW:g} s;"
+        f" {total.culprits} tick failure(s) traced to a single input)"
+    )
     print(f"unhandled errors: {total.errors}" + (f" ({len(total.failures)} kinds)" if total.failures else ""))
     for number, failure in enumerate(sorted(total.failures.values(), key=lambda f: -f.count), start=1):
         print(f"  [{number}] {failure.stage}: {failure.signature} -- {failure.count} time(s)")
