@@ -17,7 +17,7 @@ import csv
 import io
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -103,7 +103,6 @@ class FuzzProgram:
     questions: tuple[Question, ...]
     started_on: date  # the pairs' start, for the self-report parser
     corpus_files: int = 0
-    sent: list[EmailMessage] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -147,7 +146,6 @@ def build(root: Path, corpus: Path | None = CORPUS) -> FuzzProgram:
         questions=questions_of(settings.surveys[0]),
         started_on=_ROUND_STARTS.date(),
         corpus_files=len(corpus_seeds),
-        sent=sent,
     )
 
 
