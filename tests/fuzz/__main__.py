@@ -22,8 +22,8 @@ from pathlib import Path
 from corpus_labels import CORPUS
 
 from . import TESTS
-from .seeds import FuzzProgram, build
-from .target import SLOW, Failure, Findings, Stats, current_input
+from .seeds import FuzzProgram, build, copy_sqlite
+from .target import SLOW, STORE, TICK, Failure, Findings, Stats, current_input
 from .worker import Assignment, work
 
 REPO = TESTS.parent
@@ -187,13 +187,25 @@ def _lost_input(lost: Stats, job: Assignment, what: str, findings: Findings) -> 
     """The input a worker was on when it hung or died, from the files it leaves before each input."""
     left = current_input(job.scratch)
     about = left[0] if left else {}
-    label = f"{about.get('seed', '?')} / {about.get('mutation', '?')} via {about.get('transport', '?')}"
-    failure = lost.failures.setdefault(what, Failure("worker", what, []))
+    if about.get("stage") == TICK:
+        # No input of its own: what it ticked over is the store, whose questions and answers are
+        # the generation's inputs (questions are kept whole), kept for finding the culprit.
+        what = what.replace("one input", "a planner tick")
+        failure = lost.failures.setdefault(what, Failure("worker", what, []))
+        failure.examples.append(f"planner tick at {about.get('mutation')}, over the store of a generation")
+        findings.folder.mkdir(parents=True, exist_ok=True)
+        store = findings.folder / f"{findings.prefix}{len(failure.saved) + 1:04d}-planner_tick_store.db"
+        copy_sqlite(job.scratch / STORE, store)
+        failure.saved.append(str(store))
+    else:
+        label = f"{about.get('seed', '?')} / {about.get('mutation', '?')} via {about.get('transport', '?')}"
+        failure = lost.failures.setdefault(what, Failure("worker", what, []))
+        failure.examples.append(label)
+        if left is not None:
+            failure.saved.append(findings.save(what.split(":")[0], left[1], about, what))
+        lost.inputs += 1
     failure.count += 1
-    failure.examples.append(label)
-    if left is not None:
-        failure.saved.append(findings.save(what.split(":")[0], left[1], about, what))
-    lost.inputs += 1
+    failure.examples = failure.examples[:3]
 
 
 def _report(total: Stats, elapsed: float, workers: int, findings: Path) -> None:
@@ -202,7 +214,10 @@ def _report(total: Stats, elapsed: float, workers: int, findings: Path) -> None:
     print(f"inputs tried: {total.inputs} in {elapsed:.0f} s ({rate:.0f} inputs/s, {workers} worker(s));"
           f" {total.structured} of them structured mail from hypothesis")  # fmt: skip
     print("outcomes: " + ", ".join(f"{kind} {n}" for kind, n in total.outcomes.most_common()))
-    print(f"planner ticks: {total.ticks} (slowest {total.slowest_tick:.2f} s)")
+    print(
+        f"planner ticks: {total.ticks} (slowest {total.slowest_tick:.2f} s, {total.slow_ticks} over {SLOW:g} s;"
+        f" {total.culprits} tick failure(s) traced to a single input)"
+    )
     print(f"unhandled errors: {total.errors}" + (f" ({len(total.failures)} kinds)" if total.failures else ""))
     for number, failure in enumerate(sorted(total.failures.values(), key=lambda f: -f.count), start=1):
         print(f"  [{number}] {failure.stage}: {failure.signature} -- {failure.count} time(s)")

@@ -17,7 +17,7 @@ import csv
 import io
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -103,7 +103,6 @@ class FuzzProgram:
     questions: tuple[Question, ...]
     started_on: date  # the pairs' start, for the self-report parser
     corpus_files: int = 0
-    sent: list[EmailMessage] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -124,7 +123,7 @@ def build(root: Path, corpus: Path | None = CORPUS) -> FuzzProgram:
         envelopes = [envelope for envelope, _ in daemon.backend.outbox]
         settings = daemon.settings
     template = root / "template.db"
-    _copy_store(program.database, template)
+    copy_sqlite(program.database, template)
     roster = list(csv.DictReader(io.StringIO(ROSTER_CSV)))
     participants = sorted({row[column] for row in roster for column in ("mentor_email", "mentee_email")})
     staff = (*settings.people.coordinators, *((settings.people.liaison,) if settings.people.liaison else ()))
@@ -147,7 +146,6 @@ def build(root: Path, corpus: Path | None = CORPUS) -> FuzzProgram:
         questions=questions_of(settings.surveys[0]),
         started_on=_ROUND_STARTS.date(),
         corpus_files=len(corpus_seeds),
-        sent=sent,
     )
 
 
@@ -234,7 +232,7 @@ def _with_cc(msg: EmailMessage, cc: str) -> EmailMessage:
     return msg
 
 
-def _copy_store(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of an SQLite store (WAL included), by SQLite's own backup."""
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:

@@ -72,6 +72,8 @@ _CAUGHT = {
     "set aside": ("compose (set aside by the outbox)", 1),
 }
 CURRENT = "current-input"  # in a worker's scratch folder: see `Runner._mark`
+STORE = "store.db"  # a worker's scratch store
+TICK = "planner tick"
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class Stats:
     over_slow: list[Timed] = field(default_factory=list)
     ticks: int = 0
     slowest_tick: float = 0.0
+    slow_ticks: int = 0  # over SLOW: a tick covers a whole generation, but a second is still a lot
     culprits: int = 0  # planner-tick failures traced back to the input that caused them
     logged: Counter[str] = field(default_factory=Counter)  # warnings the daemon logged, by logger and template
 
@@ -143,6 +146,7 @@ class Stats:
         self.over_slow += other.over_slow
         self.ticks += other.ticks
         self.slowest_tick = max(self.slowest_tick, other.slowest_tick)
+        self.slow_ticks += other.slow_ticks
         self.culprits += other.culprits
         self.logged.update(other.logged)
 
@@ -206,7 +210,7 @@ class Daemon:
     def tick(self, moment: datetime) -> list[tuple[str, Exception]]:
         """A planner tick and a delivery at `moment`, as the daemon's scheduler runs them."""
         errors = []
-        for stage, step in (("planner tick", self.mail.plan), ("delivery", self.mail.deliver)):
+        for stage, step in ((TICK, self.mail.plan), ("delivery", self.mail.deliver)):
             try:
                 step(moment)
             except Exception as exc:  # noqa: BLE001 - any exception out of a tick is a finding
@@ -234,7 +238,7 @@ class Runner:
         self.replaying = False  # while looking for the input behind a tick failure: count nothing
         scratch.mkdir(parents=True, exist_ok=True)
         self._current_file = (scratch / CURRENT).open("wb")
-        self.daemon: Daemon | None = Daemon.over(program, scratch / "store.db")
+        self.daemon: Daemon | None = Daemon.over(program, scratch / STORE)
         self._handler = _Logged(self)
         logging.getLogger("mentormail").addHandler(self._handler)
 
@@ -264,8 +268,11 @@ class Runner:
         one line of JSON about it, then its bytes (`current_input`). The file stays open, as
         opening one per input cost more than a millisecond."""
         self.current = item
+        self._leave(_about(item, ""), item.raw)
+
+    def _leave(self, about: dict[str, Any], raw: bytes) -> None:
         self._current_file.seek(0)
-        self._current_file.write(json.dumps(_about(item, "")).encode() + b"\n" + item.raw)
+        self._current_file.write(json.dumps(about).encode() + b"\n" + raw)
         self._current_file.truncate()
         self._current_file.flush()
         self.busy(time.monotonic())
@@ -367,18 +374,21 @@ class Runner:
         assert self.daemon is not None, "the last generation has ended"
         for moment in TICK_MOMENTS:
             start = time.process_time()
-            self.busy(time.monotonic())
+            # A tick that hangs is no input's: the supervisor then keeps the store it ticked over.
+            self._leave({"seed": "planner tick", "mutation": moment.isoformat(), "transport": "-", "stage": TICK}, b"")
             self.caught = []
             failed = [(stage, describe_exception(e), short_traceback(e)) for stage, e in self.daemon.tick(moment)]
             failed += [(stage, signature, [signature]) for stage, signature in self.caught]
             self.busy(0.0)
             self.stats.ticks += 1
-            self.stats.slowest_tick = max(self.stats.slowest_tick, time.process_time() - start)
+            took = time.process_time() - start
+            self.stats.slowest_tick = max(self.stats.slowest_tick, took)
+            self.stats.slow_ticks += took > SLOW
             for stage, signature, frames in failed:
                 self._tick_failed(stage, signature, frames, moment)
         self.daemon.close()
         self.generation = []
-        self.daemon = Daemon.over(self.program, self.scratch / "store.db") if fresh else None
+        self.daemon = Daemon.over(self.program, self.scratch / STORE) if fresh else None
 
     def _tick_failed(self, stage: str, signature: str, frames: list[str], moment: datetime) -> None:
         new = f"{stage}: {signature}" not in self.stats.failures
