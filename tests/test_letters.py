@@ -23,7 +23,7 @@ import pytest
 
 from conftest import require_tool
 
-from mentormail.daemon import letters
+from mentormail.daemon.mail import letters
 from mentormail.daemon.mail.letters import LetterError, LetterFacts, letter_pdf
 from mentormail.daemon.mail.render import Renderer, TemplateError
 
