@@ -93,11 +93,12 @@ def test_the_answers_under_a_content_type_of_many_parameters_are_read() -> None:
 
 # --- daemon/compose.py: a question whose To holds 124 encoded words -------------------------------------
 # The digest forwards a question by parsing it with the default policy and writing it back out, and
-# CPython refolds an over-long header of encoded words very slowly: 0.03 s at 123 words, 2 s at 124,
+# CPython refolded an over-long header of encoded words very slowly: 0.03 s at 123 words, 2 s at 124,
 # 40 s at 2,000, and a 400 KB one kept the fuzz's planner tick busy past its 120 s hang limit, while
-# no other mail of the program goes out. Being fixed in daemon/compose.py (`_attach_forwarded`).
-# Tests never fail on time, so this one cannot fail for the defect: it checks what the fix must keep,
-# the question reaching the coordinators; the fuzz's tick times measure the fix.
+# no other mail of the program went out. Fixed in daemon/compose.py: forwarded headers are written
+# as they arrived (`HEADER_POLICY`, refold_source="none"; 0.002 s for either).
+# Tests never fail on time, so this one checks what the fix must keep, the question reaching the
+# coordinators; the fuzz's tick times measure the fix.
 
 
 def test_a_question_whose_header_holds_many_encoded_words_is_forwarded_in_the_digest(program: Program) -> None:
