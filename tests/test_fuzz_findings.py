@@ -112,3 +112,19 @@ def test_a_question_whose_header_holds_many_encoded_words_is_forwarded_in_the_di
     [attached] = [part.get_content() for part in digest.iter_attachments()]
     written = attached if isinstance(attached, bytes) else str(attached["Message-ID"]).encode()
     assert b"<encoded-words@mail.example.net>" in written
+
+
+# --- parsers/machine.py: a bounce padded with a quarter of a million near-empty lines ---------------
+# flufl.bounce's detectors try a dozen patterns on every body line: 256 KiB of one-byte lines took
+# them 1.4 s, twice per message (classify_message, then bounced_addresses). Now the scan reads at
+# most 5,000 lines (`_MAX_SCAN_LINES`) and remembers its answer for the same bytes. A test cannot fail
+# on time: this one checks what the bound must keep, the bounced address found near the top.
+
+
+def test_a_bounce_padded_with_many_empty_lines_still_names_its_recipient() -> None:
+    from conftest import dsn_for
+    from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_message
+
+    raw = dsn_for("ben@example.net") + b"\n" * 250_000
+    assert classify_message(raw, PROGRAM_ADDRESS).kind is MachineKind.BOUNCE
+    assert bounced_addresses(raw) == frozenset({"ben@example.net"})
