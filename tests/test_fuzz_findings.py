@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import PROGRAM_ADDRESS, Program
+from conftest import PROGRAM_ADDRESS, Program, dsn_for
 from in_process import in_process
-from mentormail.store.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
 from mentormail.daemon.service import build_intake
 from mentormail.parsers.headers import parse_headers
+from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_message
 from mentormail.parsers.reply import MAX_LINES, body_text, interleaved, strip_quotes
+from mentormail.store.outcomes import Direction, Outcome, OutcomeKind, Source, Transport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fuzz"
 NOW = datetime(2026, 10, 1, 15, tzinfo=UTC)  # a month into the test roster's round
@@ -122,9 +123,6 @@ def test_a_question_whose_header_holds_many_encoded_words_is_forwarded_in_the_di
 
 
 def test_a_bounce_padded_with_many_empty_lines_still_names_its_recipient() -> None:
-    from conftest import dsn_for
-    from mentormail.parsers.machine import MachineKind, bounced_addresses, classify_message
-
     raw = dsn_for("ben@example.net") + b"\n" * 250_000
     assert classify_message(raw, PROGRAM_ADDRESS).kind is MachineKind.BOUNCE
     assert bounced_addresses(raw) == frozenset({"ben@example.net"})
