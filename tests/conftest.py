@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,9 +16,9 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,21 @@ ana@example.org,Ana Álvarez,ben@example.net,Ben O'Brien,p1,2026-09-01
 ana@example.org,Ana Álvarez,cleo@example.net,Cléo Martin,p2,2026-09-01
 dev@example.org,Dev Patel,eve@example.com,Eve Cohen,p3,2026-09-01
 """
+
+
+# A header field line, as the first line of a whole message has.
+_FIELD = re.compile(rb"^[!-9;-~]+:")
+
+
+def is_message(raw: bytes) -> bool:
+    """A whole RFC 5322 message (a header block above a blank line), not a bare body."""
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    lines = head.splitlines()
+    return (
+        len(lines) >= 2
+        and bool(_FIELD.match(lines[0]))
+        and all(_FIELD.match(line) or line[:1] in (b" ", b"\t") for line in lines)
+    )
 
 
 def free_port() -> int:

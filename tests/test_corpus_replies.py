@@ -25,32 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
+from conftest import is_message
 from corpus_labels import CORPUS, REPLY_FOLDERS, mail_files, name, skip_without_corpus
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
-
 from mentormail.parsers.reply import body_text, decode_bytes, html_to_text, interleaved, new_text, strip_quotes
 
 skip_without_corpus()
 pytestmark = pytest.mark.corpus
 
 FILES = [path for folder in REPLY_FOLDERS for path in mail_files(CORPUS / folder)]
-
-# A header field line, as the first line of a whole message has.
-_FIELD = re.compile(rb"^[!-9;-~]+:")
-
-
-def is_message(raw: bytes) -> bool:
-    """A whole RFC 5322 message (a header block above a blank line), not a bare body."""
-    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
-    lines = head.splitlines()
-    return (
-        len(lines) >= 2
-        and bool(_FIELD.match(lines[0]))
-        and all(_FIELD.match(line) or line[:1] in (b" ", b"\t") for line in lines)
-    )
-
 
 def body_of(path: Path) -> str:
     """What strip_quotes is given for a file: its text (HTML bodies turned into text first)."""

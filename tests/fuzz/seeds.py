@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from conftest import PROGRAM_ADDRESS, ROSTER_CSV, Program, dsn_for, free_port, message, reply
+from conftest import PROGRAM_ADDRESS, ROSTER_CSV, Program, dsn_for, free_port, is_message, message, reply
 from corpus_labels import CORPUS, mail_files, name
 from in_process import in_process
 from mentormail.daemon.settings import Settings
@@ -61,8 +61,6 @@ labels = ["email", "phone", "video call"]
 """
 _DMARC_PASS = "mx.example.org; dmarc=pass header.from=example.org; dkim=pass header.d=example.org"
 
-# A header field line, as the first line of a whole message has (a bare reply body has none).
-_FIELD = re.compile(rb"^[!-9;-~]+:")
 
 
 @dataclass(frozen=True)
@@ -158,17 +156,6 @@ def corpus_files(corpus: Path) -> list[Seed]:
         raw = path.read_bytes()
         seeds.append(Seed("corpus/" + name(path) if corpus == CORPUS else path.name, raw, is_message(raw)))
     return seeds
-
-
-def is_message(raw: bytes) -> bool:
-    """A whole RFC 5322 message (a header block above a blank line), not a bare reply body."""
-    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
-    lines = head.splitlines()
-    return (
-        len(lines) >= 2
-        and bool(_FIELD.match(lines[0]))
-        and all(_FIELD.match(line) or line[:1] in (b" ", b"\t") for line in lines)
-    )
 
 
 def synthetic_seeds(sent: list[EmailMessage], verp: str) -> list[Seed]:
