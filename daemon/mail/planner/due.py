@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ....store.planner_state import PairState, Person, PlannerState
+from ..attachment import Attachment
 from .calendar import Calendar
 
 
@@ -24,6 +25,7 @@ class DueMail:
     reference: str = ""
     to_committee: bool = False  # coordinators or the liaison, whose replies may carry commands
     forwards: tuple[int, ...] = field(default=())  # question ids attached to a digest
+    attachments: tuple[Attachment, ...] = ()  # files the mail carries (the liaison summary's CSV)
 
 
 def is_running(pair: PairState) -> bool:
