@@ -49,7 +49,8 @@ def tick(
     for start in range(0, len(due), BATCH_SIZE):
         with store.session() as session:
             for mail in due[start : start + BATCH_SIZE]:
-                row = compose_or_set_aside(composer, mail, queries.question_texts(session, mail.forwards), now=now)
+                forwarded = queries.question_texts(session, mail.forwards)
+                row = compose_or_set_aside(composer, mail, forwarded, mail.attachments, now=now)
                 # A set-aside digest has forwarded nothing: its questions wait for the next one.
                 forwards = mail.forwards if row.status == "pending" else ()
                 if queries.enqueue(session, row, forwards):
