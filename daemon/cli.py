@@ -33,7 +33,7 @@ from .operation.export import (
     survey_export_rows,
 )
 from .operation.outbox_view import outbox_document, outbox_table
-from .operation.simulate import TRAFFIC_KINDS, SimulationError, simulate
+from .operation.simulate import TRAFFIC_KINDS, ProgressBar, SimulationError, simulate
 from .operation.starter import create_starter
 from .operation.status import status_document, status_table
 from .service import build_intake, open_store, run
@@ -323,9 +323,13 @@ def _status(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        timeline = simulate(settings, args.until, args.traffic, args.outbox, replies=args.replies)
+        progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+        timeline = simulate(settings, args.until, args.traffic, args.outbox, replies=args.replies, progress=progress)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.close()
     print(timeline.table())
     print(f"mail written to the Maildir {args.outbox}")
     return EXIT_OK

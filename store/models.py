@@ -182,3 +182,33 @@ class CommandUse(SQLModel, table=True):
     replied_to: str  # a digest of the reply token's claims: which mail of ours was answered
     command: str  # the command as understood ("pause p3"), not the line as typed
     at: datetime
+
+
+class PairPlan(SQLModel, table=True):
+    """Where the planner is with one pair: when its next mail can fall due, and whether anything
+    it plans from has changed since (DESIGN.md section 4, "Incremental planning").
+
+    Whoever changes what a pair's mail depends on (a contact, a survey answer, its status, the
+    roster) raises `changes` in the same transaction; the planner records the value it planned
+    from in `planned_changes`. A pair is planned again when the two differ or when `next_due_at`
+    has come, and by nothing else, so a tick with nothing new touches no pair at all. The
+    counter (not a flag) makes a change that lands while the planner works count: the planner
+    writes back the value it read, not "clean".
+    """
+
+    pair_id: str = Field(primary_key=True, foreign_key="pair.id")
+    changes: int = 1
+    planned_changes: int = 0
+    planned_at: datetime | None = None  # the `now` it was planned for
+    next_due_at: datetime | None = Field(default=None, index=True)  # None: nothing more, unless it changes
+
+
+class ProgramPlan(SQLModel, table=True):
+    """Where the planner is with the program-wide mail (digest, liaison summary, survey results):
+    the next moment one can fall due, and a fingerprint of what they are planned from (questions,
+    bounces, failures, letters, answers, the roster), compared at each tick in a few indexed reads."""
+
+    id: int = Field(default=1, primary_key=True)
+    planned_at: datetime | None = None
+    next_due_at: datetime | None = None
+    fingerprint: str = ""

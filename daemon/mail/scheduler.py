@@ -9,6 +9,7 @@ At start both run at once, so mail that fell due while the daemon was down goes 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +17,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ...store.db import Store
-from ...store.planner_state import PlannerState
 from ..logs import describe_exception
 from ..settings import Settings
 from .backends import backend_for
@@ -44,9 +44,14 @@ class ProgramMail:
         self.composer = Composer.for_settings(settings)
         give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
         self.deliverer = deliverer or Deliverer(store, backend_for(settings.delivery), give_up)
+        self.stopping = threading.Event()
 
-    def plan(self, now: datetime, state: PlannerState | None = None) -> list[str]:
-        return tick(self.store, self.calendar, self.composer, now, state)
+    def plan(self, now: datetime) -> list[str]:
+        return tick(self.store, self.calendar, self.composer, now, self.stopping)
+
+    def stop(self) -> None:
+        """Ends a running tick between two batches (the rest is planned at the next start)."""
+        self.stopping.set()
 
     def deliver(self, now: datetime) -> None:
         self.deliverer.deliver_due(now)
@@ -72,6 +77,7 @@ class Scheduler:
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        self.program_mail.stop()  # so that waiting for a running tick takes seconds, at any size
         self.scheduler.shutdown(wait=True)
         self.program_mail.close()
 

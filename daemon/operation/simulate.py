@@ -1,8 +1,9 @@
 """`mentormail simulate`: a whole round in virtual time, on a scratch copy of the store.
 
-The same planner, composer and outbox as `run`, driven by a virtual clock that advances an hour
-at a time; the mail goes to a Maildir instead of a relay, and the real store is never opened
-for writing. Optional synthetic traffic (contact events) shows how the calendar reacts to pairs
+The same planner, composer and outbox as `run`, driven by a virtual clock that jumps from one
+moment something can happen to the next (the planner's next due moment, the next synthetic
+contact, an hour after replies); the mail goes to a Maildir instead of a relay, and the real
+store is never opened for writing. Optional synthetic traffic (contact events) shows how the calendar reacts to pairs
 that write and pairs that do not.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
@@ -30,7 +32,8 @@ from ..settings import Settings
 from .synthetic import RecordingMaildir, SyntheticPeople
 
 TRAFFIC_KINDS = ("none", "steady", "quiet-pairs")
-STEP = timedelta(hours=1)
+STEP = timedelta(hours=1)  # how soon synthetic people's replies are answered
+MIN_STEP = timedelta(minutes=1)  # the planner's own tick, as `run` does it at the shortest
 STEADY_EVERY = timedelta(days=14)  # the rhythm the program asks for: 1-2 contacts a month
 QUIET_AFTER = timedelta(days=21)  # in "quiet-pairs", every other pair stops writing after this
 
@@ -66,14 +69,24 @@ class Timeline:
         return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def simulate(settings: Settings, until: date, traffic: str, outbox: Path, replies: bool = False) -> Timeline:
+Progress = Callable[[float, date], None]  # (share done 0..1, the virtual day)
+
+
+def simulate(
+    settings: Settings,
+    until: date,
+    traffic: str,
+    outbox: Path,
+    replies: bool = False,
+    progress: Progress | None = None,
+) -> Timeline:
     if traffic not in TRAFFIC_KINDS:
         raise SimulationError(f"--traffic: must be one of {', '.join(TRAFFIC_KINDS)} (got {traffic!r})")
     with tempfile.TemporaryDirectory(prefix="mentormail-simulate-") as scratch_dir:
         scratch_settings = _with_store(settings, f"sqlite:///{Path(scratch_dir) / 'scratch.db'}")
         scratch = _scratch_copy(settings, scratch_settings)
         try:
-            return _run(scratch_settings, scratch, until, traffic, outbox, replies)
+            return _run(scratch_settings, scratch, until, traffic, outbox, replies, progress or _no_progress)
         finally:
             scratch.close()
 
@@ -99,9 +112,11 @@ def _with_store(settings: Settings, url: str) -> Settings:
     return replace(settings, store=replace(settings.store, url=url))
 
 
-def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Path, replies: bool) -> Timeline:
+def _run(
+    settings: Settings, store: Store, until: date, traffic: str, outbox: Path, replies: bool, progress: Progress
+) -> Timeline:
     with store.session() as session:
-        pairs = queries.planner_state(session).pairs
+        pairs = queries.program_planner_state(session).pairs
     if not pairs:
         raise SimulationError("the roster is empty: import one with `mentormail import-roster` first")
     zone = settings.program.zone
@@ -122,29 +137,68 @@ def _run(settings: Settings, store: Store, until: date, traffic: str, outbox: Pa
     with store.session() as session:
         already_sent = queries.last_outbox_id(session)
     now, next_contact, last_noted = start, 0, already_sent
-    state = None  # the planner's view of the store, re-read only after the store changed
     while now < end:
         clock.now = now
-        while next_contact < len(contacts) and contacts[next_contact].when <= now:
-            contact = contacts[next_contact]
-            if contact.channel == "email":
-                _record_contact(store, contact)
-            elif people is not None:
-                people.report_call(contact.writer, now)
-            next_contact, state = next_contact + 1, None
-        if state is None:
-            with store.session() as session:
-                state = queries.planner_state(session)
-        if program_mail.plan(now, state) or people is not None:
-            program_mail.deliver(now)
-            # Answers to what just went out arrive within the hour; ours to them go next tick.
-            if people is not None and people.answer(backend.take(), now):
-                state = None
-            last_noted = _note_sent(store, timeline, last_noted, zone)
-            state = None
-        now += STEP
+        progress((now - start) / (end - start), now.astimezone(zone).date())
+        arrived = 0
+        while next_contact + arrived < len(contacts) and contacts[next_contact + arrived].when <= now:
+            arrived += 1
+        _record_contacts(store, people, contacts[next_contact : next_contact + arrived], now)
+        next_contact += arrived
+        program_mail.plan(now)
+        program_mail.deliver(now)
+        # Answers to what just went out arrive within the hour; ours to them go at the next step.
+        answered = people is not None and people.answer(backend.take(), now) > 0
+        last_noted = _note_sent(store, timeline, last_noted, zone)
+        with store.session() as session:
+            moments = [queries.next_planned_moment(session), queries.next_delivery_attempt(session)]
+        if next_contact < len(contacts):
+            moments.append(contacts[next_contact].when)
+        if answered:
+            moments.append(now + STEP)
+        now = max(min((m for m in moments if m is not None), default=end), now + MIN_STEP)
+    progress(1.0, until)
     backend.close()
     return timeline
+
+
+def _record_contacts(store: Store, people: SyntheticPeople | None, arrived: Sequence[_Contact], now: datetime) -> None:
+    """Email contacts go straight into the store, together; reported calls through intake."""
+    with store.session() as session:
+        for contact in arrived:
+            if contact.channel == "email":
+                key = f"simulated:{contact.pair_id}:{contact.n}"
+                queries.record_simulated_contact(session, contact.pair_id, contact.when, contact.direction, key)
+    for contact in arrived:
+        if contact.channel != "email" and people is not None:
+            people.report_call(contact.writer, now)
+
+
+def _no_progress(done: float, day: date) -> None:
+    pass
+
+
+class ProgressBar:
+    """`simulating [#####.........]  35%  2026-11-14` on one terminal line, redrawn in place."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = ""
+
+    def __call__(self, done: float, day: date) -> None:
+        filled = round(self.WIDTH * done)
+        line = f"simulating [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:4.0%}  {day.isoformat()}"
+        if line != self.shown:  # a redraw per step would be most of the work of a small preview
+            self.stream.write("\r" + line)
+            self.stream.flush()
+            self.shown = line
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * len(self.shown) + "\r")
+            self.stream.flush()
 
 
 @dataclass(frozen=True)
@@ -181,12 +235,6 @@ def _traffic(
             else:
                 break
             moment, n = moment + (STEADY_EVERY if emailing else QUIET_AFTER), n + 1
-
-
-def _record_contact(store: Store, contact: _Contact) -> None:
-    with store.session() as session:
-        key = f"simulated:{contact.pair_id}:{contact.n}"
-        queries.record_simulated_contact(session, contact.pair_id, contact.when, contact.direction, key)
 
 
 class _VirtualClock:

@@ -11,10 +11,14 @@ One module per concern; every public name is re-exported here, so callers write
 - `roster_import`: importing roster CSV rows (`apply_roster`, `ImportCounts`).
 - `intake`: what intake records: outcomes (`record_outcome`, `RECORDED_OUTCOMES`), whether a
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
-  simulator's stand-in contacts.
+  simulator's stand-in contacts; a batch's transaction (`begin_intake_batch`, `end_intake_batch`).
 - `outbox`: the program's own mail: `enqueue`, delivery (`due_for_delivery`, `mark_sent`,
   `mark_attempt_failed`), what is unsent (`OutboxEntry`), finding our mail again.
-- `planner`: `planner_state`, everything the planner needs, read in one transaction.
+- `planner`: what the planner reads: `planner_state` (everything), `pair_planner_state` (a
+  batch of pairs), `program_planner_state` (the committee's mail).
+- `plans`: the planner's bookkeeping for incremental planning: which pairs to plan
+  (`pairs_to_plan`), their next moments (`record_pair_plans`), the hooks every writer calls
+  (`pairs_changed`, `people_changed`, `roster_changed`), the program-wide plan.
 - `replies`: what replies record: reported contacts, survey answers, check-ins, the audit,
   commands obeyed once per mail, letter requests.
 - `reports`: reading for status and export: `pair_activity`, `monthly_contacts`,
@@ -28,6 +32,8 @@ from __future__ import annotations
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
+    begin_intake_batch,
+    end_intake_batch,
     load_checkpoint,
     question_texts,
     record_outcome,
@@ -43,11 +49,25 @@ from .outbox import (
     last_outbox_id,
     mark_attempt_failed,
     mark_sent,
+    next_delivery_attempt,
     outbox_mail_for_token,
     sent_after,
     unsent_mail,
 )
-from .planner import planner_state
+from .planner import pair_planner_state, planner_state, program_planner_state
+from .plans import (
+    PairToPlan,
+    next_planned_moment,
+    pairs_changed,
+    pairs_to_plan,
+    pairs_waiting,
+    people_changed,
+    program_fingerprint,
+    program_plan,
+    record_pair_plans,
+    record_program_plan,
+    roster_changed,
+)
 from .replies import (
     audit,
     decide_letter,
@@ -85,6 +105,8 @@ __all__ = [
     # intake
     "RECORDED_OUTCOMES",
     "SeenBefore",
+    "begin_intake_batch",
+    "end_intake_batch",
     "load_checkpoint",
     "question_texts",
     "record_outcome",
@@ -99,11 +121,26 @@ __all__ = [
     "last_outbox_id",
     "mark_attempt_failed",
     "mark_sent",
+    "next_delivery_attempt",
     "outbox_mail_for_token",
     "sent_after",
     "unsent_mail",
     # planner
+    "pair_planner_state",
     "planner_state",
+    "program_planner_state",
+    # plans
+    "PairToPlan",
+    "next_planned_moment",
+    "pairs_changed",
+    "pairs_to_plan",
+    "pairs_waiting",
+    "people_changed",
+    "program_fingerprint",
+    "program_plan",
+    "record_pair_plans",
+    "record_program_plan",
+    "roster_changed",
     # replies
     "audit",
     "decide_letter",

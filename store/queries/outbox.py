@@ -79,6 +79,14 @@ def due_for_delivery(session: Session, now: datetime, limit: int = 100) -> list[
     )
 
 
+def next_delivery_attempt(session: Session) -> datetime | None:
+    """When the next mail waiting in the outbox is to be tried (for `simulate`'s jumps)."""
+    moment = session.exec(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    ).one()
+    return as_utc(moment) if moment else None
+
+
 def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
     """Sent: the rendered message is wiped, and so is the text of any question it forwarded."""
     row = session.get(OutboxMessage, outbox_id)

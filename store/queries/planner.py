@@ -1,9 +1,19 @@
-"""What the planner reads: the store's state of the program, as a `PlannerState`."""
+"""What the planner reads: the store's state of the program, as a `PlannerState`.
+
+Three readings of the same tables: `planner_state` (everything, for a preview or a test),
+`pair_planner_state` (a batch of pairs, for an incremental tick: only the contacts that can
+change a pair's plan) and `program_planner_state` (the committee's mail: every pair, but none of
+their contacts).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable
+from dataclasses import replace
+from datetime import datetime
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from ..models import (
@@ -17,21 +27,29 @@ from ..models import (
     QuestionMessage,
     SurveyResponse,
 )
-from ..planner_state import Bounce, Contact, DeliveryFailure, PairState, PlannerState, Question, UnknownSender
+from ..planner_state import (
+    Bounce,
+    CheckinRow,
+    Contact,
+    DeliveryFailure,
+    LetterRow,
+    PairState,
+    PlannerState,
+    Question,
+    SpoofAttempt,
+    SurveyAnswerRow,
+    UnknownSender,
+)
 from ..planner_state import Person as PlannerPerson
+from .plans import in_chunks
 from .times import as_utc
+
+# The committee's mail: what the program-wide plans look up in the outbox.
+PROGRAM_KINDS = ("digest", "liaison_summary", "survey_results")
 
 
 def planner_state(session: Session) -> PlannerState:
     """Everything the planner needs, read in one transaction."""
-    from ..planner_state import CheckinRow, LetterRow, SpoofAttempt, SurveyAnswerRow
-
-    people = {p.id: p for p in session.exec(select(Person))}
-
-    def person(person_id: int) -> PlannerPerson:
-        row = people[person_id]
-        return PlannerPerson(person_id, row.name, row.email)
-
     contacts: dict[str, list[Contact]] = {}
     for pair_id, occurred_at, direction in session.exec(
         select(ContactEvent.pair_id, ContactEvent.occurred_at, ContactEvent.direction).order_by(
@@ -39,15 +57,78 @@ def planner_state(session: Session) -> PlannerState:
         )
     ):
         contacts.setdefault(pair_id, []).append(Contact(as_utc(occurred_at), direction))
-    pairs = tuple(
-        PairState(
-            pair_id=pair.id,
-            mentor=person(pair.mentor_id),
-            mentee=person(pair.mentee_id),
-            status=pair.status,
-            started_on=pair.started_on,
-            contacts=tuple(contacts.get(pair.id, ())),
+    outbox = frozenset(session.exec(select(OutboxMessage.key)))
+    return replace(program_planner_state(session, contacts), sent_keys=outbox)
+
+
+def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetime) -> PlannerState:
+    """The pairs `pair_ids` and every other pair of their members, for planning at `now`.
+
+    Of each pair's contacts only those that can change its plan are read: per direction the
+    first and the last up to `now` (the intro reminders look for a first mail from the mentor,
+    the nudges for the last contact), and every contact after `now` (a nudge's quiet period
+    restarts when it comes). The pair planner decides the same on these as on all of them, and
+    a batch reads a few rows per pair however many contacts a pair has.
+    """
+    members = (
+        select(Pair.mentor_id)
+        .where(Pair.id.in_(pair_ids))
+        .union(  # type: ignore[attr-defined]
+            select(Pair.mentee_id).where(Pair.id.in_(pair_ids))  # type: ignore[attr-defined]
         )
+    )
+    pairs = session.exec(
+        select(Pair)
+        .where(or_(Pair.mentor_id.in_(members), Pair.mentee_id.in_(members)))  # type: ignore[attr-defined]
+        .order_by(Pair.started_on, Pair.id)
+    ).all()
+    group = [pair.id for pair in pairs]
+    person_ids = {pair.mentor_id for pair in pairs} | {pair.mentee_id for pair in pairs}
+    people = _people(session, person_ids)
+    contacts: dict[str, list[Contact]] = {}
+    for chunk in in_chunks(group):
+        in_chunk = ContactEvent.pair_id.in_(chunk)  # type: ignore[attr-defined]
+        up_to_now = (
+            select(
+                ContactEvent.pair_id,
+                ContactEvent.direction,
+                func.min(ContactEvent.occurred_at),
+                func.max(ContactEvent.occurred_at),
+            )
+            .where(in_chunk, ContactEvent.occurred_at <= now)
+            .group_by(ContactEvent.pair_id, ContactEvent.direction)
+        )
+        for pair_id, direction, first, last in session.exec(up_to_now):
+            moments = {as_utc(first), as_utc(last)}
+            contacts.setdefault(pair_id, []).extend(Contact(moment, direction) for moment in moments)
+        later = select(ContactEvent.pair_id, ContactEvent.direction, ContactEvent.occurred_at).where(
+            in_chunk, ContactEvent.occurred_at > now
+        )
+        for pair_id, direction, moment in session.exec(later):
+            contacts.setdefault(pair_id, []).append(Contact(as_utc(moment), direction))
+    sent: set[str] = set()
+    answers: list[SurveyAnswerRow] = []
+    for chunk in in_chunks(group):
+        sent.update(session.exec(select(OutboxMessage.key).where(OutboxMessage.pair_id.in_(chunk))))  # type: ignore[union-attr]
+    for chunk in in_chunks(sorted(person_ids)):
+        answers.extend(_survey_answers(session, SurveyResponse.person_id.in_(chunk)))  # type: ignore[attr-defined]
+    return PlannerState(
+        pairs=tuple(_pair_state(pair, people, contacts) for pair in pairs),
+        sent_keys=frozenset(sent),
+        survey_answers=_latest_answers(answers),
+    )
+
+
+def program_planner_state(session: Session, contacts: dict[str, list[Contact]] | None = None) -> PlannerState:
+    """What the committee's mail is planned from: every pair (without contacts, unless given),
+    the questions, bounces, failures, letters and answers, and the committee's mail already sent."""
+    people = _people(session, None)
+
+    def person(person_id: int) -> PlannerPerson:
+        return people[person_id]
+
+    pairs = tuple(
+        _pair_state(pair, people, contacts or {})
         for pair in session.exec(select(Pair).order_by(Pair.started_on, Pair.id))
     )
     pairs_of: dict[int, list[str]] = {}
@@ -55,7 +136,7 @@ def planner_state(session: Session) -> PlannerState:
         pairs_of.setdefault(pair.mentor.person_id, []).append(pair.pair_id)
         pairs_of.setdefault(pair.mentee.person_id, []).append(pair.pair_id)
     records = session.exec(
-        select(IntakeRecord).where(IntakeRecord.outcome.in_(["bounce", "unknown_sender", "spoofed"]))
+        select(IntakeRecord).where(IntakeRecord.outcome.in_(["bounce", "unknown_sender", "spoofed"]))  # type: ignore[attr-defined]
     ).all()
     bounces = tuple(
         Bounce(person(r.person_id), as_utc(r.occurred_at), tuple(pairs_of.get(r.person_id, ())))
@@ -65,29 +146,22 @@ def planner_state(session: Session) -> PlannerState:
     unknown = tuple(UnknownSender(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "unknown_sender")
     questions = tuple(
         Question(q.id, person(q.person_id), as_utc(q.received_at))
-        for q in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in.is_(None)))
+        for q in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in.is_(None)))  # type: ignore[union-attr]
         if q.id is not None
     )
-    outbox = session.exec(select(OutboxMessage.key, OutboxMessage.kind, OutboxMessage.due_at)).all()
+    committee_mail = session.exec(
+        select(OutboxMessage.key, OutboxMessage.kind, OutboxMessage.due_at).where(
+            OutboxMessage.kind.in_(PROGRAM_KINDS)  # type: ignore[attr-defined]
+        )
+    ).all()
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
-    digests = [as_utc(due) for _, kind, due in outbox if kind == "digest"]
-    # One row per survey and person: the latest, should a person have answered for two pairs.
-    answers: dict[tuple[str, int], SurveyAnswerRow] = {}
-    for response in session.exec(select(SurveyResponse).order_by(SurveyResponse.updated_at, SurveyResponse.id)):
-        try:
-            values = json.loads(response.answers)
-        except ValueError:
-            continue
-        if isinstance(values, dict):
-            answers[(response.survey_id, response.person_id)] = SurveyAnswerRow(
-                response.survey_id, response.person_id, values
-            )
+    digests = [as_utc(due) for _, kind, due in committee_mail if kind == "digest"]
     letters = session.exec(
         select(LetterRequest).where(LetterRequest.status == "requested").order_by(LetterRequest.id)
     ).all()
     return PlannerState(
         pairs=pairs,
-        sent_keys=frozenset(key for key, _, _ in outbox),
+        sent_keys=frozenset(key for key, _, _ in committee_mail),
         bounces=bounces,
         questions=questions,
         failures=tuple(
@@ -95,8 +169,8 @@ def planner_state(session: Session) -> PlannerState:
         ),
         unknown_senders=unknown,
         last_digest_at=max(digests, default=None),
-        staff=tuple(person(pid) for pid, row in people.items() if pid is not None and row.staff),
-        survey_answers=tuple(answers.values()),
+        staff=tuple(people[person_id] for person_id in _staff_ids(session) if person_id in people),
+        survey_answers=_latest_answers(_survey_answers(session, None)),
         checkins=tuple(
             CheckinRow(c.pair_id, c.month, c.rating, c.wants_contact, as_utc(c.received_at))
             for c in session.exec(select(CheckinReply).order_by(CheckinReply.received_at))
@@ -106,3 +180,52 @@ def planner_state(session: Session) -> PlannerState:
         ),
         spoofed=tuple(SpoofAttempt(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "spoofed"),
     )
+
+
+def _people(session: Session, person_ids: Collection[int] | None) -> dict[int, PlannerPerson]:
+    statement = select(Person.id, Person.name, Person.email)
+    if person_ids is None:
+        return {pid: PlannerPerson(pid, name, email) for pid, name, email in session.exec(statement)}
+    people: dict[int, PlannerPerson] = {}
+    for chunk in in_chunks(sorted(person_ids)):
+        for pid, name, email in session.exec(statement.where(Person.id.in_(chunk))):  # type: ignore[union-attr]
+            people[pid] = PlannerPerson(pid, name, email)
+    return people
+
+
+def _staff_ids(session: Session) -> set[int]:
+    return {pid for pid in session.exec(select(Person.id).where(Person.staff)) if pid is not None}
+
+
+def _pair_state(pair: Pair, people: dict[int, PlannerPerson], contacts: dict[str, list[Contact]]) -> PairState:
+    return PairState(
+        pair_id=pair.id,
+        mentor=people[pair.mentor_id],
+        mentee=people[pair.mentee_id],
+        status=pair.status,
+        started_on=pair.started_on,
+        contacts=tuple(sorted(contacts.get(pair.id, ()), key=lambda c: c.occurred_at)),
+    )
+
+
+def _survey_answers(session: Session, where: object) -> list[SurveyAnswerRow]:
+    statement = select(SurveyResponse).order_by(SurveyResponse.updated_at, SurveyResponse.id)
+    if where is not None:
+        statement = statement.where(where)  # type: ignore[arg-type]
+    rows = []
+    for response in session.exec(statement):
+        try:
+            values = json.loads(response.answers)
+        except ValueError:
+            continue
+        if isinstance(values, dict):
+            rows.append(SurveyAnswerRow(response.survey_id, response.person_id, values))
+    return rows
+
+
+def _latest_answers(rows: Iterable[SurveyAnswerRow]) -> tuple[SurveyAnswerRow, ...]:
+    """One row per survey and person: the latest, should a person have answered for two pairs."""
+    latest: dict[tuple[str, int], SurveyAnswerRow] = {}
+    for row in rows:
+        latest[(row.survey_id, row.person_id)] = row
+    return tuple(latest.values())

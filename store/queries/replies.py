@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from ..models import AuditEntry, CheckinReply, CommandUse, ContactEvent, LetterRequest, SurveyResponse
 from .inserts import insert_ignoring_repeat
+from .plans import pairs_changed, people_changed
 from .times import as_utc
 
 
@@ -30,6 +31,7 @@ def record_reported_contact(
             message_hash=message_hash,
         ),
     )
+    pairs_changed(session, (pair_id,))
 
 
 def save_survey_answers(
@@ -44,6 +46,7 @@ def save_survey_answers(
         row = SurveyResponse(survey_id=survey_id, person_id=person_id, pair_id=pair_id, answers="{}", updated_at=now)
     row.answers, row.updated_at = json.dumps(merged, ensure_ascii=False, sort_keys=True), now
     session.add(row)
+    people_changed(session, (person_id,))  # their survey reminders stop
     return merged
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from ..models import Pair, Person, Program
 from ..roster import Participant, Roster, RosterPair
+from .plans import people_changed
 
 
 def load_roster(session: Session) -> Roster:
@@ -27,8 +28,12 @@ def load_roster(session: Session) -> Roster:
     )
 
 
+# Read once per intake batch, to know whether the cached roster is still the store's.
+_ROSTER_VERSION = select(Program.__table__.c.roster_version).where(Program.__table__.c.id == 1)  # type: ignore[attr-defined]
+
+
 def roster_version(session: Session) -> int:
-    return session.exec(select(Program.roster_version).where(Program.id == 1)).one_or_none() or 0
+    return session.execute(_ROSTER_VERSION).scalar() or 0
 
 
 def bump_roster_version(session: Session) -> None:
@@ -68,6 +73,7 @@ def set_pair_status(session: Session, pair_id: str, status: str) -> bool:
     pair.status = status
     session.add(pair)
     bump_roster_version(session)
+    people_changed(session, (pair.mentor_id, pair.mentee_id))
     return True
 
 

@@ -1,61 +1,156 @@
-"""The program calendar: which of the program's mail is due.
+"""The program calendar: which of the program's mail is due, and when more can fall due.
 
 Pure: a `Calendar` (from the config), a `PlannerState` (read from the store) and `now` in, a list
 of `DueMail` out; no clock, no database. Every mail has a deterministic key
 (`topic:pair-17:month-3:mentee`), and the outbox ignores a key it already holds, so a tick can
 run any number of times, after any crash, on any number of daemons. `mentormail simulate` runs
-the same function in virtual time.
+the same functions in virtual time.
 
 All times are in the program's time zone: "09:00 on the 1st" is 09:00 local on either side of a
 daylight-saving change.
 
 Catching up after downtime: a one-off mail (pairing, reminders, survey, survey reminder, survey
-results, round end) is sent late rather than never; of a recurring one (topic, check-in, nudge, summary, digest) only the latest
-occurrence is sent, so a week offline does not end in a burst of stale mail.
+results, round end) is sent late rather than never; of a recurring one (topic, check-in, nudge,
+summary, digest) only the latest occurrence is sent, so a week offline does not end in a burst
+of stale mail.
 
+Incremental planning (DESIGN.md section 4): besides what is due, each plan says at which moments
+what it plans can change for a pair whose data stays as it is (`moments`). The earliest of those
+after `now` is the pair's next due moment; the store keeps it, and a tick plans again only the
+pairs whose moment has come or whose data changed. Moments may be early (a pair is planned and
+nothing is due), never late.
 
 The package has a module per kind of mail (pairing, reminders, topics, nudges, check-ins,
-surveys, summaries), each a `plan_*` function over the same `Calendar` and `PlannerState`;
-`PLANS` below is the calendar read as a list.
+surveys, liaison (the weekly summary), digest), each a `plan_*` function over the same `Calendar` and `PlannerState`, and
+its moments; `PAIR_PLANS` and `PROGRAM_PLANS` below are the calendar read as a list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
-from ....store.planner_state import PlannerState
+from ....store.planner_state import PairState, PlannerState
 from .calendar import Calendar, add_months, round_ends_on
-from .checkins import plan_checkins
+from .checkins import checkin_moments, plan_checkins
+from .digest import digest_moments, plan_digest
 from .due import DueMail
-from .nudges import plan_nudges
-from .pairing import plan_pairing, plan_round_end
-from .reminders import plan_intro_reminders
-from .summaries import plan_digest, plan_liaison_summary
-from .surveys import plan_survey_reminders, plan_survey_results, plan_surveys
-from .topics import plan_topics
+from .due import members as _members
+from .liaison import liaison_summary_moments, plan_liaison_summary
+from .nudges import nudge_moments, plan_nudges
+from .pairing import pairing_moments, plan_pairing, plan_round_end, round_end_moments
+from .reminders import intro_reminder_moments, plan_intro_reminders
+from .surveys import plan_survey_reminders, plan_survey_results, plan_surveys, survey_moments, survey_results_moments
+from .topics import plan_topics, topic_moments
 
 # The planner's interface: what the outbox, replies, simulate and the tests use.
-__all__ = ["Calendar", "DueMail", "PLANS", "add_months", "due_mail", "round_ends_on"]
+__all__ = [
+    "PAIR_PLANS",
+    "PLANS",
+    "PROGRAM_PLANS",
+    "Calendar",
+    "DueMail",
+    "add_months",
+    "due_mail",
+    "due_mail_for_pairs",
+    "next_moments",
+    "next_program_moment",
+    "program_due_mail",
+    "round_ends_on",
+]
+
+Planning = Callable[[Calendar, PlannerState, datetime], Iterator[DueMail]]
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """One kind of a pair's mail: what is due now, and the moments that can change it."""
+
+    due: Planning
+    moments: Callable[[Calendar, PairState, datetime], Iterable[datetime]]
+
+
+@dataclass(frozen=True)
+class ProgramPlan:
+    """One kind of program-wide mail (to the committee), planned over every pair at once."""
+
+    due: Planning
+    moments: Callable[[Calendar, PlannerState, datetime], Iterable[datetime]]
+
+
+# The calendar, read as a list: each entry plans one kind of mail.
+PAIR_PLANS: tuple[PairPlan, ...] = (
+    PairPlan(plan_pairing, pairing_moments),
+    PairPlan(plan_intro_reminders, intro_reminder_moments),
+    PairPlan(plan_topics, topic_moments),
+    PairPlan(plan_nudges, nudge_moments),
+    PairPlan(plan_checkins, checkin_moments),
+    PairPlan(plan_surveys, survey_moments),
+    PairPlan(plan_survey_reminders, survey_moments),
+    PairPlan(plan_round_end, round_end_moments),
+)
+PROGRAM_PLANS: tuple[ProgramPlan, ...] = (
+    ProgramPlan(plan_survey_results, survey_results_moments),
+    ProgramPlan(plan_liaison_summary, liaison_summary_moments),
+    ProgramPlan(plan_digest, digest_moments),
+)
+PLANS: tuple[Planning, ...] = tuple(plan.due for plan in (*PAIR_PLANS, *PROGRAM_PLANS))
 
 
 def due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
     """Everything due at `now` that is not in the outbox yet, in due order."""
-    due = [mail for plan in PLANS for mail in plan(calendar, state, now) if mail.key not in state.sent_keys]
+    return _unsent(state, (mail for plan in PLANS for mail in plan(calendar, state, now)))
+
+
+def due_mail_for_pairs(
+    calendar: Calendar, state: PlannerState, now: datetime, pair_ids: Collection[str]
+) -> list[DueMail]:
+    """The pairs' own mail due at `now` and not yet sent.
+
+    `state` holds these pairs and every other pair of their members (a person's survey is timed
+    by the latest of their pairs), and may hold only some of the program's pairs: so only mail
+    to members of `pair_ids` is given, whose every pair is in `state`.
+    """
+    members = {person.person_id for pair in state.pairs if pair.pair_id in pair_ids for _, person in _members(pair)}
+    mails = (mail for plan in PAIR_PLANS for mail in plan.due(calendar, state, now))
+    return _unsent(state, (mail for mail in mails if all(person.person_id in members for person in mail.to)))
+
+
+def next_moments(
+    calendar: Calendar, state: PlannerState, now: datetime, pair_ids: Collection[str]
+) -> dict[str, datetime | None]:
+    """Each pair's next due moment after `now` (None: none, unless its data changes).
+
+    A pair's moments include those of its members' other pairs, whose end can time a member's
+    survey.
+    """
+    own: dict[str, datetime | None] = {}
+    for pair in state.pairs:
+        later = (m for plan in PAIR_PLANS for m in plan.moments(calendar, pair, now) if m > now)
+        own[pair.pair_id] = min(later, default=None)
+    pairs_of: dict[int, list[str]] = {}
+    for pair in state.pairs:
+        for _, person in _members(pair):
+            pairs_of.setdefault(person.person_id, []).append(pair.pair_id)
+    result: dict[str, datetime | None] = {}
+    for pair in state.pairs:
+        if pair.pair_id in pair_ids:
+            related = {pid for _, person in _members(pair) for pid in pairs_of[person.person_id]}
+            result[pair.pair_id] = min((m for pid in related if (m := own[pid]) is not None), default=None)
+    return result
+
+
+def program_due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
+    """The committee's mail due at `now` (survey results, liaison summary, digest), not yet sent."""
+    return _unsent(state, (mail for plan in PROGRAM_PLANS for mail in plan.due(calendar, state, now)))
+
+
+def next_program_moment(calendar: Calendar, state: PlannerState, now: datetime) -> datetime | None:
+    later = (m for plan in PROGRAM_PLANS for m in plan.moments(calendar, state, now) if m > now)
+    return min(later, default=None)
+
+
+def _unsent(state: PlannerState, mails: Iterable[DueMail]) -> list[DueMail]:
+    due = [mail for mail in mails if mail.key not in state.sent_keys]
     return sorted(due, key=lambda mail: (mail.due_at, mail.key))
-
-
-# The calendar, read as a list: each entry plans one kind of mail.
-PLANS: tuple[Callable[[Calendar, PlannerState, datetime], Iterator[DueMail]], ...] = (
-    plan_pairing,
-    plan_intro_reminders,
-    plan_topics,
-    plan_nudges,
-    plan_checkins,
-    plan_surveys,
-    plan_survey_reminders,
-    plan_survey_results,
-    plan_round_end,
-    plan_liaison_summary,
-    plan_digest,
-)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, time
 
-from ....store.planner_state import PlannerState
+from ....store.planner_state import PairState, PlannerState
 from .calendar import Calendar, round_ends_on
 from .due import DueMail, is_running, members, person_fields, template_context
 
@@ -34,6 +34,14 @@ def plan_pairing(calendar: Calendar, state: PlannerState, now: datetime) -> Iter
             )
 
 
+def pairing_moments(calendar: Calendar, pair: PairState, now: datetime) -> Iterable[datetime]:
+    """When the pairing mail falls due, and when it stops being due (the round's end)."""
+    return (
+        calendar.at(pair.started_on, calendar.schedule.send_time),
+        calendar.at(round_ends_on(calendar, pair), time(0)),
+    )
+
+
 def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
     for pair in state.pairs:
         ends_on = round_ends_on(calendar, pair)
@@ -58,3 +66,7 @@ def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> It
                 reply_person=person.person_id,
                 reference=f"end-{pair.pair_id}",
             )
+
+
+def round_end_moments(calendar: Calendar, pair: PairState, now: datetime) -> Iterable[datetime]:
+    return (calendar.at(round_ends_on(calendar, pair), calendar.schedule.send_time),)

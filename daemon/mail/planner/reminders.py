@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from ....store.planner_state import PlannerState
+from ....store.planner_state import PairState, PlannerState
 from .calendar import Calendar
 from .due import DueMail, is_running, person_fields, template_context
 
@@ -39,3 +39,11 @@ def plan_intro_reminders(calendar: Calendar, state: PlannerState, now: datetime)
                 reply_person=pair.mentor.person_id,
                 reference=f"pair-{pair.pair_id}",
             )
+
+
+def intro_reminder_moments(calendar: Calendar, pair: PairState, now: datetime) -> Iterable[datetime]:
+    schedule = calendar.schedule
+    return (
+        calendar.at(pair.started_on + timedelta(days=schedule.intro_within_days * number), schedule.send_time)
+        for number in range(1, schedule.intro_reminders_max + 1)
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -119,11 +119,27 @@ def plan_surveys(calendar: Calendar, state: PlannerState, now: datetime) -> Iter
 
 
 def reminder_at(calendar: Calendar, invite: SurveyInvite) -> datetime:
+    return _reminder_at(calendar, calendar.local_date(invite.opens), invite.closes_on)
+
+
+def _reminder_at(calendar: Calendar, opens_on: date, closes_on: date) -> datetime:
     """A week before closing, or halfway through a survey open for less than two weeks."""
-    opens_on = calendar.local_date(invite.opens)
-    halfway = opens_on + timedelta(days=(invite.closes_on - opens_on).days // 2)
-    week_before = invite.closes_on - timedelta(days=REMINDER_DAYS_BEFORE_CLOSING)
+    halfway = opens_on + timedelta(days=(closes_on - opens_on).days // 2)
+    week_before = closes_on - timedelta(days=REMINDER_DAYS_BEFORE_CLOSING)
     return calendar.at(max(week_before, halfway), calendar.schedule.send_time)
+
+
+def survey_moments(calendar: Calendar, pair: PairState, now: datetime) -> Iterator[datetime]:
+    """When each survey opens, is reminded of and closes for someone whose latest pair is `pair`
+    (a person's invite is timed by one of their pairs, so the moments of all of a person's pairs
+    cover it)."""
+    ends_on = round_ends_on(calendar, pair)
+    for survey in calendar.surveys:
+        opens_on = ends_on - timedelta(days=survey.opens_days_before_end)
+        closes_on = ends_on + timedelta(days=survey.closes_days_after_end)
+        yield calendar.at(opens_on, calendar.schedule.send_time)
+        yield _reminder_at(calendar, opens_on, closes_on)
+        yield calendar.at(closes_on, time(0))
 
 
 def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
@@ -147,6 +163,19 @@ def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime
             )
 
 
+def survey_results_moments(calendar: Calendar, state: PlannerState, now: datetime) -> Iterable[datetime]:
+    """When each survey's results fall due: the morning after it closes for the last person."""
+    for survey in calendar.surveys:
+        invites = survey_invites(calendar, state, survey)
+        if invites:
+            yield _results_due(calendar, max(invite.closes_on for invite in invites))
+
+
+def _results_due(calendar: Calendar, closes_on: date) -> datetime:
+    # Answers are taken through the last day the survey mail names: the results, the morning after.
+    return calendar.at(closes_on + timedelta(days=1), calendar.schedule.send_time)
+
+
 def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
     """When a survey has closed for everyone invited, the results, once, to each member of the
     committee: a mail each, so that each has a reply address of their own."""
@@ -156,8 +185,7 @@ def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) 
         if not invites or not committee:
             continue
         closes_on = max(invite.closes_on for invite in invites)
-        # Answers are taken through the last day the survey mail names: the results, the morning after.
-        due = calendar.at(closes_on + timedelta(days=1), calendar.schedule.send_time)
+        due = _results_due(calendar, closes_on)
         keys = {person.email: f"survey_results:{survey.id}:{person.email}" for _, person in committee}
         if due > now or all(key in state.sent_keys for key in keys.values()):
             continue

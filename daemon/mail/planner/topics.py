@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from ....store.planner_state import PlannerState
+from ....store.planner_state import PairState, PlannerState
 from .calendar import Calendar, add_months, latest
 from .due import DueMail, is_running, members, person_fields, template_context
 
@@ -15,7 +15,7 @@ def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
     for pair in state.pairs:
         if not is_running(pair) or months == 0:
             continue
-        occurrences = [calendar.at(add_months(pair.started_on, n), calendar.schedule.send_time) for n in range(months)]
+        occurrences = topic_moments(calendar, pair, now)
         current = latest(occurrences, now)
         if current is None:
             continue
@@ -43,3 +43,9 @@ def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
                 reply_person=person.person_id,
                 reference=f"topic-{current + 1}",
             )
+
+
+def topic_moments(calendar: Calendar, pair: PairState, now: datetime) -> list[datetime]:
+    """The month's topic goes out on the day of the month the pair started."""
+    months = min(calendar.months, len(calendar.topics))
+    return [calendar.at(add_months(pair.started_on, n), calendar.schedule.send_time) for n in range(months)]
