@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .summary_state import LiaisonActivity
+
 
 @dataclass(frozen=True)
 class Person:
@@ -121,6 +123,8 @@ class PlannerState:
     checkins: tuple[CheckinRow, ...] = ()
     letter_requests: tuple[LetterRow, ...] = ()  # pending: status "requested"
     spoofed: tuple[SpoofAttempt, ...] = ()
+    # The liaison summary's figures, read in SQL by the tick; None: derived from `pairs`' contacts.
+    liaison_activity: LiaisonActivity | None = None
 
     def answered(self) -> frozenset[tuple[str, int]]:
         """(survey id, person id) of everyone who has answered a survey."""

@@ -1,0 +1,101 @@
+"""The coordinators' daily digest: questions, bounces, undeliverable mail, unknown senders,
+letters to decide and forged replies, only on days when something needs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+
+from ....store.planner_state import Bounce, PlannerState
+from .calendar import Calendar
+from .due import DueMail, committee_members, template_context
+
+
+def digest_moments(calendar: Calendar, state: PlannerState, now: datetime) -> Iterable[datetime]:
+    """Today's and tomorrow's digest time: the digest is looked at daily."""
+    today = calendar.local_date(now)
+    return (
+        calendar.at(today, calendar.schedule.digest_time),
+        calendar.at(today + timedelta(days=1), calendar.schedule.digest_time),
+    )
+
+
+def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    """Daily, only when something needs the coordinators: one mail to each, so that each has a
+    reply address of their own to answer with commands."""
+    if not calendar.coordinators or not state.pairs:
+        return
+    today = calendar.local_date(now)
+    due = calendar.at(today, calendar.schedule.digest_time)
+    if due > now:
+        due = calendar.at(today - timedelta(days=1), calendar.schedule.digest_time)
+    day = calendar.local_date(due).isoformat()
+    coordinators = [person for role, person in committee_members(calendar, state) if role == "coordinator"]
+    keys = {person.email: f"digest:{day}:{person.email}" for person in coordinators}
+    if all(key in state.sent_keys for key in keys.values()):
+        return
+    since = state.last_digest_at or datetime.min.replace(tzinfo=timezone.utc)
+
+    def new(moment: datetime) -> bool:
+        return since <= moment < due
+
+    questions = [q for q in state.questions if q.received_at < due]
+    bounces = [b for b in latest_per_address(state.bounces) if new(b.at)]
+    failures = [f for f in state.failures if new(f.since)]
+    unknown = _count_by_address((sender.email, sender.at) for sender in state.unknown_senders if new(sender.at))
+    spoofed = _count_by_address((attempt.email, attempt.at) for attempt in state.spoofed if new(attempt.at))
+    letters = sorted((r for r in state.letter_requests if r.requested_at < due), key=lambda r: r.request_id)
+    if not (questions or bounces or failures or unknown or spoofed or letters):
+        return  # only when something needs them
+    content = dict(
+        day=calendar.local_date(due),
+        questions=[{"name": q.person.name, "email": q.person.email, "received_at": q.received_at} for q in questions],
+        bounces=[
+            {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids), "at": b.at}
+            for b in bounces
+        ],
+        failed_deliveries=[{"kind": f.kind, "to": f.to, "reason": f.reason, "since": f.since} for f in failures],
+        unknown_senders=[{"email": u["email"], "count": u["count"]} for u in unknown],
+        letter_requests=[
+            {
+                "request_id": r.request_id,
+                "name": r.person.name,
+                "email": r.person.email,
+                "pair_id": r.pair_id,
+                "requested_at": r.requested_at,
+                "approve": f"approve letter {r.request_id}",
+                "decline": f"decline letter {r.request_id}",
+            }
+            for r in letters
+        ],
+        spoofed=spoofed,
+    )
+    for coordinator in coordinators:
+        yield DueMail(
+            key=keys[coordinator.email],
+            kind="digest",
+            due_at=due,
+            to=(coordinator,),
+            context=template_context(calendar, coordinator, "coordinator", **content),
+            reply_person=coordinator.person_id,
+            reference="digest",
+            to_committee=True,
+            forwards=tuple(q.question_id for q in questions),
+        )
+
+
+def _count_by_address(seen: Iterable[tuple[str, datetime]]) -> list[dict[str, object]]:
+    """[{email, count, last}] per address, by address."""
+    counts: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    for email, at in seen:
+        counts[email] = counts.get(email, 0) + 1
+        last[email] = max(at, last.get(email, at))
+    return [{"email": email, "count": counts[email], "last": last[email]} for email in sorted(counts)]
+
+
+def latest_per_address(bounces: Sequence[Bounce]) -> list[Bounce]:
+    by_address: dict[str, Bounce] = {}
+    for bounce in sorted(bounces, key=lambda b: b.at):
+        by_address[bounce.person.email] = bounce
+    return list(by_address.values())

@@ -1,0 +1,460 @@
+"""The committee liaison's weekly summary: the pairs that need attention, a week-by-week
+activity chart, and every pair's figures as an attached CSV.
+
+Readable at any size: the counts of every category, and in each list at most `LIST_LIMIT`
+pairs. A list that fits is as it always was (in roster order); a longer one shows the worst by
+need (longest silence first, lowest rating first, ...) and says how many more the CSV has. The
+chart shows every pair up to `CHART_LIMIT` pairs, and beyond that only pairs the mail lists.
+The CSV (`pairs-YYYY-MM-DD.csv`) is attached always, whatever the size: the liaison's
+spreadsheet gets the same file every week, also the week the program outgrows the lists, and
+it has what the mail leaves out (every pair, contacts by direction, the latest rating).
+
+Computed from an aggregate, `LiaisonActivity`: per pair its counts, last contact and the
+one-sided window's directions, and the chart's cells for the charted pairs. The tick reads it
+in SQL (`store.queries.summary.liaison_activity`, with `liaison_activity_options` below) and
+puts it into the state; without it (the pure tests, a state that holds the contacts) it is
+derived here from the pairs' contacts, giving the same figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TypeVar
+
+from ....store.outcomes import Direction
+from ....store.planner_state import CheckinRow, PairState, PlannerState
+from ....store.summary_state import LiaisonActivity, LiaisonActivityOptions, PairFigures
+from ...operation.export import spreadsheet_safe
+from ..attachment import Attachment
+from .calendar import WEEKDAYS, Calendar, latest, round_ends_on
+from .digest import latest_per_address
+from .due import DueMail, person_fields, template_context
+
+ONE_SIDED_WINDOW_DAYS = 60
+
+
+LONG_INACTIVE_DAYS = 45
+
+
+LOW_RATING = 2  # a check-in rating at or below this is listed in the liaison summary
+
+
+CONTACT_REQUEST_DAYS = 45  # how long a check-in's request to hear from the liaison is listed
+
+
+# A person reads 25 rows of a list; the rest are counted, and all are in the CSV. With 25 chart
+# rows of 40 weeks, the readable part of the mail stays under 300 KB at any size (DESIGN.md).
+LIST_LIMIT = 25
+CHART_LIMIT = 25
+
+# Names, not addresses: at ~55 bytes a pair the CSV of 10,000 pairs stays under 600 KB (the
+# addresses would add ~45 more each); the mail gives the addresses of the pairs it lists.
+CSV_COLUMNS = (
+    "pair_id",
+    "mentor",
+    "mentee",
+    "status",
+    "category",
+    "days_since_contact",
+    "mentor_to_mentee",
+    "mentee_to_mentor",
+    "latest_rating",
+)
+
+
+def weekly_occurrences(calendar: Calendar, state: PlannerState) -> list[datetime]:
+    """Every liaison-summary time from the first pair's start to a week after the last end."""
+    if not state.pairs:
+        return []
+    first = min(pair.started_on for pair in state.pairs)
+    last = max(round_ends_on(calendar, pair) for pair in state.pairs) + timedelta(days=7)
+    weekday = WEEKDAYS.index(calendar.schedule.liaison_summary_weekday)
+    day = first + timedelta(days=(weekday - first.weekday()) % 7)
+    occurrences = []
+    while day <= last:
+        occurrences.append(calendar.at(day, calendar.schedule.liaison_summary_time))
+        day += timedelta(days=7)
+    return occurrences
+
+
+def liaison_summary_moments(calendar: Calendar, state: PlannerState, now: datetime) -> Iterable[datetime]:
+    return weekly_occurrences(calendar, state) if calendar.liaison is not None else ()
+
+
+def liaison_summary_due(calendar: Calendar, state: PlannerState, now: datetime) -> tuple[str, datetime] | None:
+    """The key and due moment of the summary due at `now` and not yet sent, or None.
+
+    Reads only the pairs' start dates (not their contacts) and the sent keys, so that a tick can
+    decide cheaply whether to read the figures (`liaison_activity`) at all.
+    """
+    if calendar.liaison is None:
+        return None
+    occurrences = weekly_occurrences(calendar, state)
+    current = latest(occurrences, now)
+    if current is None:
+        return None
+    due = occurrences[current]
+    key = f"liaison_summary:{calendar.local_date(due).isoformat()}"
+    return None if key in state.sent_keys else (key, due)
+
+
+def plan_liaison_summary(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    found = liaison_summary_due(calendar, state, now)
+    if found is None or calendar.liaison is None:
+        return  # none due, or already sent: spare building the summary on every tick of the week
+    key, due = found
+    activity = state.liaison_activity
+    if activity is None:
+        activity = activity_from_contacts(calendar, state, due)
+    elif (activity.at, activity.window_days) != (due, ONE_SIDED_WINDOW_DAYS):
+        # Figures of another moment would make a wrong summary that looks right.
+        raise ValueError(f"liaison activity as of {activity.at.isoformat()}, the summary is due {due.isoformat()}")
+    summary = liaison_summary(calendar, state, activity)
+    liaison = state.staff_person(calendar.liaison)
+    yield DueMail(
+        key=key,
+        kind="liaison_summary",
+        due_at=due,
+        to=(liaison,),
+        context=template_context(calendar, liaison, "liaison", **summary.context),
+        reply_person=liaison.person_id,
+        reference="summary",
+        to_committee=True,
+        attachments=(summary.csv,),
+    )
+
+
+# --- the figures ---------------------------------------------------------------------------------
+
+
+def liaison_activity_options(calendar: Calendar, state: PlannerState, at: datetime) -> LiaisonActivityOptions:
+    """What `store.queries.summary.liaison_activity(session, at, **options)` needs to read the
+    figures of the summary due at `at`; `state` needs the pairs, not their contacts."""
+    started = _started(calendar, state, at)
+    first = min((p.started_on for p in started), default=None)
+    return {
+        "window_days": ONE_SIDED_WINDOW_DAYS,
+        "zone": calendar.zone,
+        "weeks_from": first - timedelta(days=first.weekday()) if first is not None else None,
+        "chart_pairs": lambda figures: charted_pairs(calendar, state, at, figures),
+    }
+
+
+def activity_from_contacts(calendar: Calendar, state: PlannerState, at: datetime) -> LiaisonActivity:
+    """The figures `liaison_activity` reads in SQL, from the pairs' contacts in `state`."""
+    window_start = at - timedelta(days=ONE_SIDED_WINDOW_DAYS)
+    figures: dict[str, PairFigures] = {}
+    for pair in state.pairs:
+        seen = [c for c in pair.contacts if c.occurred_at <= at]
+        if not seen:
+            continue
+        recent = [c for c in seen if c.occurred_at >= window_start]
+        figures[pair.pair_id] = PairFigures(
+            mentor_to_mentee=sum(1 for c in seen if c.direction == Direction.MENTOR_TO_MENTEE),
+            mentee_to_mentor=sum(1 for c in seen if c.direction == Direction.MENTEE_TO_MENTOR),
+            last_contact=max(c.occurred_at for c in seen),
+            window_mentor_to_mentee=sum(1 for c in recent if c.direction == Direction.MENTOR_TO_MENTEE),
+            window_mentee_to_mentor=sum(1 for c in recent if c.direction == Direction.MENTEE_TO_MENTOR),
+        )
+    options = liaison_activity_options(calendar, state, at)
+    first_monday = options["weeks_from"]
+    chart: dict[str, tuple[int, ...]] = {}
+    if first_monday is not None:
+        weeks = max((calendar.local_date(at) - first_monday).days // 7 + 1, 0)
+        contacts = {pair.pair_id: pair.contacts for pair in state.pairs}
+        for pair_id in dict.fromkeys(options["chart_pairs"](figures)):
+            cells = [0] * weeks
+            for contact in contacts.get(pair_id, ()):
+                if contact.occurred_at <= at:
+                    index = (calendar.local_date(contact.occurred_at) - first_monday).days // 7
+                    if 0 <= index < weeks:
+                        cells[index] += 1
+            chart[pair_id] = tuple(cells)
+    return LiaisonActivity(at, ONE_SIDED_WINDOW_DAYS, figures, first_monday, chart)
+
+
+# --- who needs attention -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Every pair of each list, in roster order (not yet cut to `LIST_LIMIT`)."""
+
+    started: list[PairState]  # the pairs the summary is about: started by its moment, not ended
+    running: list[PairState]
+    never_started: list[PairState]
+    inactive_45: list[PairState]
+    inactive_30: list[PairState]
+    one_sided: list[PairState]
+    paused: list[PairState]
+    low_ratings: list[tuple[CheckinRow, PairState]]  # the pair's latest rated reply
+    contact_requests: list[tuple[CheckinRow, PairState]]  # the latest asking, in the window
+
+
+def sections(calendar: Calendar, state: PlannerState, at: datetime, figures: Mapping[str, PairFigures]) -> Sections:
+    started = _started(calendar, state, at)
+    running = [p for p in started if p.status == "active"]
+
+    def last(pair: PairState) -> datetime | None:
+        found = figures.get(pair.pair_id)
+        return found.last_contact if found else None
+
+    def quiet_for(pair: PairState, days: int) -> bool:
+        moment = last(pair)
+        return moment is not None and (at - moment).days >= days
+
+    low_ratings, contact_requests = _checkin_concerns(started, state.checkins, at)
+    return Sections(
+        started=started,
+        running=running,
+        never_started=[p for p in running if last(p) is None],
+        inactive_45=[p for p in running if quiet_for(p, LONG_INACTIVE_DAYS)],
+        inactive_30=[
+            p
+            for p in running
+            if quiet_for(p, calendar.schedule.inactive_after_days) and not quiet_for(p, LONG_INACTIVE_DAYS)
+        ],
+        one_sided=[p for p in running if (found := figures.get(p.pair_id)) is not None and found.one_sided],
+        paused=[p for p in started if p.status == "paused"],
+        low_ratings=low_ratings,
+        contact_requests=contact_requests,
+    )
+
+
+def _started(calendar: Calendar, state: PlannerState, at: datetime) -> list[PairState]:
+    return [p for p in state.pairs if calendar.at(p.started_on, time(0)) <= at and p.status != "ended"]
+
+
+Item = TypeVar("Item")
+
+
+def _worst(items: list[Item], need: Callable[[Item], object]) -> list[Item]:
+    """A list that fits as it is; of a longer one, the `LIST_LIMIT` first by `need`."""
+    return items if len(items) <= LIST_LIMIT else sorted(items, key=need)[:LIST_LIMIT]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The rows the mail shows of each list, cut to `LIST_LIMIT`, the worst by need first."""
+
+    never_started: list[PairState]
+    inactive_45: list[PairState]
+    inactive_30: list[PairState]
+    one_sided: list[PairState]
+    paused: list[PairState]
+    low_ratings: list[tuple[CheckinRow, PairState]]
+    contact_requests: list[tuple[CheckinRow, PairState]]
+
+
+def listed(found: Sections, figures: Mapping[str, PairFigures]) -> Listed:
+    def silence(pair: PairState) -> tuple[bool, datetime | None]:
+        """Longest silence first: never in touch, then the oldest last contact."""
+        figure = figures.get(pair.pair_id)
+        return (figure is not None, figure.last_contact if figure else None)
+
+    def newest_first(found_rows: list[tuple[CheckinRow, PairState]]) -> list[tuple[CheckinRow, PairState]]:
+        return sorted(found_rows, key=lambda item: item[0].received_at, reverse=True)
+
+    return Listed(
+        never_started=_worst(found.never_started, lambda p: p.started_on),  # waiting longest first
+        inactive_45=_worst(found.inactive_45, silence),
+        inactive_30=_worst(found.inactive_30, silence),
+        one_sided=_worst(found.one_sided, silence),
+        paused=_worst(found.paused, silence),
+        # The lowest ratings first (the newest of equal ones); of the mentors asking, those who
+        # have waited longest.
+        low_ratings=_worst(newest_first(found.low_ratings), lambda item: (item[0].rating or 0, -_epoch(item[0]))),
+        contact_requests=_worst(newest_first(found.contact_requests), lambda item: item[0].received_at),
+    )
+
+
+def _epoch(reply: CheckinRow) -> float:
+    return reply.received_at.timestamp()
+
+
+def charted_pairs(
+    calendar: Calendar, state: PlannerState, at: datetime, figures: Mapping[str, PairFigures]
+) -> list[str]:
+    """The pairs the activity chart shows: every pair of a program of up to `CHART_LIMIT`, in
+    roster order; of a larger one, at most `CHART_LIMIT` of the pairs the mail lists, those
+    listed for their silence first (inactive, one-sided, paused, in the order listed), then those
+    from check-ins. A pair that never wrote has nothing to chart."""
+    found = sections(calendar, state, at, figures)
+    if len(found.started) <= CHART_LIMIT:
+        return [p.pair_id for p in found.started]
+    rows = listed(found, figures)
+    in_order = [
+        *rows.inactive_45,
+        *rows.inactive_30,
+        *rows.one_sided,
+        *rows.paused,
+        *(pair for _, pair in rows.low_ratings),
+        *(pair for _, pair in rows.contact_requests),
+    ]
+    with_contacts = (pair.pair_id for pair in in_order if pair.pair_id in figures)
+    return list(dict.fromkeys(with_contacts))[:CHART_LIMIT]
+
+
+# --- the mail --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    context: dict[str, object]  # for the template
+    csv: Attachment  # every pair the summary is about
+
+
+def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonActivity) -> Summary:
+    """The summary's content (pairs by concern, bouncing addresses, the weekly activity chart)
+    and the CSV of every pair it is about."""
+    at, figures = activity.at, activity.pairs
+    found = sections(calendar, state, at, figures)
+    shown = listed(found, figures)
+
+    def row(pair: PairState) -> dict[str, object]:
+        figure = figures.get(pair.pair_id)
+        last = figure.last_contact if figure else None
+        return {
+            "pair_id": pair.pair_id,
+            "mentor": person_fields(pair.mentor),
+            "mentee": person_fields(pair.mentee),
+            "days_since_contact": (at - last).days if last else None,
+            "last_contact": calendar.local_date(last) if last else None,
+        }
+
+    def checkin_rows(found_rows: list[tuple[CheckinRow, PairState]]) -> list[dict[str, object]]:
+        return [
+            {
+                **row(pair),
+                "rating": reply.rating,
+                "month": reply.month,
+                "received_at": reply.received_at,
+                "received_on": calendar.local_date(reply.received_at),
+            }
+            for reply, pair in found_rows
+        ]
+
+    all_bouncing = [b for b in latest_per_address(state.bounces) if b.at <= at]
+    bouncing = [
+        {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids)}
+        for b in all_bouncing[:LIST_LIMIT]  # bouncing longest first
+    ]
+    csv_filename = f"pairs-{calendar.local_date(at).isoformat()}.csv"
+    context: dict[str, object] = {
+        "week_of": calendar.local_date(at),
+        "counts": {
+            "pairs": len(found.started),
+            "active": len(found.running) - len(found.never_started) - len(found.inactive_30) - len(found.inactive_45),
+            "never_started": len(found.never_started),
+            "inactive_30": len(found.inactive_30),
+            "inactive_45": len(found.inactive_45),
+            "one_sided": len(found.one_sided),
+            "bouncing": len(all_bouncing),
+            "paused": len(found.paused),
+            "low_ratings": len(found.low_ratings),
+            "contact_requests": len(found.contact_requests),
+        },
+        "never_started": [row(p) for p in shown.never_started],
+        "inactive_30": [row(p) for p in shown.inactive_30],
+        "inactive_45": [row(p) for p in shown.inactive_45],
+        "one_sided": [row(p) for p in shown.one_sided],
+        "paused": [row(p) for p in shown.paused],
+        "low_ratings": checkin_rows(shown.low_ratings),
+        "contact_requests": checkin_rows(shown.contact_requests),
+        "bouncing": bouncing,
+        "chart": _chart(calendar, found.started, activity),
+        "csv_filename": csv_filename,
+    }
+    return Summary(context, Attachment(csv_filename, "text/csv", pairs_csv(found, figures, state.checkins, at)))
+
+
+def _chart(calendar: Calendar, started: Sequence[PairState], activity: LiaisonActivity) -> dict[str, object]:
+    """Contacts per pair per week (weeks starting Monday, local time), up to the week of `at`,
+    for the charted pairs in the order chosen."""
+    if activity.weeks_from is None or not started:
+        return {"weeks": [], "rows": []}
+    first_monday = activity.weeks_from
+    count = max((calendar.local_date(activity.at) - first_monday).days // 7 + 1, 0)
+    weeks = [first_monday + timedelta(weeks=n) for n in range(count)]
+    by_id = {pair.pair_id: pair for pair in started}
+    rows = [
+        {"pair_id": pair_id, "mentor_name": pair.mentor.name, "mentee_name": pair.mentee.name, "cells": list(cells)}
+        for pair_id, cells in activity.chart.items()
+        if (pair := by_id.get(pair_id)) is not None
+    ]
+    return {"weeks": weeks, "rows": rows}
+
+
+def pairs_csv(
+    found: Sections, figures: Mapping[str, PairFigures], checkins: Sequence[CheckinRow], at: datetime
+) -> bytes:
+    """One line per pair the summary is about, in roster order: who, status, which lists it is
+    in (`active` when none), days since the last contact, contacts by direction, latest rating."""
+    categories: dict[str, list[str]] = {}
+    for name, pairs in (
+        ("never_started", found.never_started),
+        ("inactive_45", found.inactive_45),
+        ("inactive_30", found.inactive_30),
+        ("one_sided", found.one_sided),
+        ("paused", found.paused),
+        ("low_rating", [pair for _, pair in found.low_ratings]),
+        ("asking_for_you", [pair for _, pair in found.contact_requests]),
+    ):
+        for pair in pairs:
+            categories.setdefault(pair.pair_id, []).append(name)
+    ratings = _latest_ratings(checkins, at)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for pair in found.started:
+        figure = figures.get(pair.pair_id)
+        cells: list[object] = [
+            pair.pair_id,
+            pair.mentor.name,
+            pair.mentee.name,
+            pair.status,
+            " ".join(categories.get(pair.pair_id, ["active"])),
+            (at - figure.last_contact).days if figure else "",
+            figure.mentor_to_mentee if figure else 0,
+            figure.mentee_to_mentor if figure else 0,
+            ratings.get(pair.pair_id, ""),
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _latest_ratings(checkins: Sequence[CheckinRow], at: datetime) -> dict[str, int]:
+    latest_rated: dict[str, tuple[tuple[int, datetime], int]] = {}
+    for reply in checkins:
+        if reply.rating is not None and reply.received_at <= at:
+            order = (reply.month, reply.received_at)
+            if reply.pair_id not in latest_rated or order >= latest_rated[reply.pair_id][0]:
+                latest_rated[reply.pair_id] = (order, reply.rating)
+    return {pair_id: rating for pair_id, (_, rating) in latest_rated.items()}
+
+
+def _checkin_concerns(
+    pairs: Sequence[PairState], checkins: Sequence[CheckinRow], at: datetime
+) -> tuple[list[tuple[CheckinRow, PairState]], list[tuple[CheckinRow, PairState]]]:
+    """From the mentors' check-in replies: the pairs whose latest rating is low, and the mentors who
+    asked (in the last 45 days) for the liaison to get in touch; in roster order."""
+    window = at - timedelta(days=CONTACT_REQUEST_DAYS)
+    low: list[tuple[CheckinRow, PairState]] = []
+    asked: list[tuple[CheckinRow, PairState]] = []
+    by_pair: dict[str, list[CheckinRow]] = {}
+    for reply in sorted(checkins, key=lambda c: (c.month, c.received_at)):
+        if reply.received_at <= at:
+            by_pair.setdefault(reply.pair_id, []).append(reply)
+    for pair in pairs:
+        replies = by_pair.get(pair.pair_id, [])
+        rated = [c for c in replies if c.rating is not None]
+        if rated and (rated[-1].rating or 0) <= LOW_RATING:
+            low.append((rated[-1], pair))
+        wanting = [c for c in replies if c.wants_contact and c.received_at >= window]
+        if wanting:
+            asked.append((wanting[-1], pair))
+    return low, asked
