@@ -1,0 +1,355 @@
+"""The liaison's weekly summary at any size: the worst pairs of each list, counts for the rest,
+a bounded chart, and every pair in an attached CSV; its figures read in SQL agree with the ones
+the pure planner derives from the contacts.
+
+The pure tests use the calendar of tests/test_planner.py (America/Chicago, from 1 September 2026).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import Program, free_port
+from test_planner import CALENDAR, CHICAGO, COORDINATOR, LIAISON, PAIRS, at_local
+from test_templates import parse_html
+
+from mentormail.daemon.mail.planner import due_mail
+from mentormail.daemon.mail.planner.calendar import Calendar
+from mentormail.daemon.mail.planner.due import DueMail
+from mentormail.daemon.mail.planner.liaison import (
+    CHART_LIMIT,
+    CSV_COLUMNS,
+    LIST_LIMIT,
+    activity_from_contacts,
+    liaison_activity_options,
+    liaison_summary_due,
+    plan_liaison_summary,
+)
+from mentormail.daemon.mail.render import Renderer
+from mentormail.daemon.service import open_store
+from mentormail.daemon.settings import load_settings
+from mentormail.parsers.roster_csv import RosterRow
+from mentormail.store import queries
+from mentormail.store.models import CheckinReply, ContactEvent, IntakeRecord, Pair
+from mentormail.store.planner_state import CheckinRow, Contact, PairState, Person, PlannerState
+from mentormail.store.queries.summary import liaison_activity
+
+START = date(2026, 9, 1)
+MONDAY = at_local(date(2027, 1, 11), 10)  # after the 09:00 summary of that Monday
+DUE = at_local(date(2027, 1, 11), 9)
+TO_MENTEE, TO_MENTOR = "mentor_to_mentee", "mentee_to_mentor"
+
+
+def summary_of(state: PlannerState, now: datetime = MONDAY, calendar: Calendar = CALENDAR) -> DueMail:
+    (mail,) = [m for m in due_mail(calendar, state, now) if m.kind == "liaison_summary"]
+    return mail
+
+
+def csv_rows(mail: DueMail) -> list[dict[str, str]]:
+    (attachment,) = mail.attachments
+    return list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8"))))
+
+
+def pair(n: int, contacts: tuple[Contact, ...] = (), started_on: date = START, status: str = "active") -> PairState:
+    mentor = Person(1000 + 2 * n, f"Mentor {n}", f"mentor{n}@example.org")
+    mentee = Person(1001 + 2 * n, f"Mentee {n}", f"mentee{n}@example.net")
+    return PairState(f"x{n:03d}", mentor, mentee, status, started_on, contacts)
+
+
+def large_program() -> PlannerState:
+    """40 pairs that never wrote (started on different days), 40 silent for 46 to 85 days, 40
+    writing every week both ways, and 30 paused: every list longer than a person reads."""
+    pairs = []
+    for n in range(40):  # the later the number, the earlier the start
+        pairs.append(pair(n, started_on=START + timedelta(days=40 - n)))
+    for n in range(40, 80):  # the later the number, the longer the silence
+        last = DUE - timedelta(days=46 + (n - 40))
+        pairs.append(pair(n, (Contact(last - timedelta(days=3), TO_MENTEE), Contact(last, TO_MENTOR))))
+    for n in range(80, 120):
+        weekly = tuple(Contact(DUE - timedelta(days=7 * k + 1), (TO_MENTEE, TO_MENTOR)[k % 2]) for k in range(8))
+        pairs.append(pair(n, weekly))
+    for n in range(120, 150):
+        pairs.append(pair(n, (Contact(DUE - timedelta(days=n - 100), TO_MENTEE),), status="paused"))
+    return PlannerState(pairs=tuple(pairs), sent_keys=frozenset(), staff=(COORDINATOR, LIAISON))
+
+
+# --- readable at any size ---------------------------------------------------------------------------
+
+
+def test_a_large_program_lists_the_worst_of_each_concern_and_counts_the_rest() -> None:
+    mail = summary_of(large_program())
+    context = mail.context
+    counts = context["counts"]
+    assert (counts["pairs"], counts["never_started"], counts["inactive_45"], counts["paused"]) == (150, 40, 40, 30)
+    assert counts["active"] == 40
+    never, inactive, paused = context["never_started"], context["inactive_45"], context["paused"]
+    assert len(never) == len(inactive) == len(paused) == LIST_LIMIT
+    # Never started: those waiting longest, i.e. started first (x039 started on day 1).
+    assert [row["pair_id"] for row in never] == [f"x{n:03d}" for n in range(39, 14, -1)]
+    # Inactive: the longest silence first (x079 has been silent 85 days).
+    assert [row["pair_id"] for row in inactive] == [f"x{n:03d}" for n in range(79, 54, -1)]
+    assert [row["days_since_contact"] for row in inactive] == list(range(85, 60, -1))
+    assert [row["pair_id"] for row in paused][:2] == ["x149", "x148"]
+
+    text = Renderer().render("liaison_summary", context).text
+    assert "Never started (40)" in text and "Inactive for 45 days or more (40)" in text and "Paused (30)" in text
+    words = " ".join(text.split())
+    csv_note = "every pair is in the attached pairs-2027-01-11.csv."
+    assert f"And 15 more. Above are the 25 that started longest ago; {csv_note}" in words
+    assert f"And 15 more. Above are the 25 silent longest; {csv_note}" in words  # inactive
+    assert f"And 5 more. Above are the 25 silent longest; {csv_note}" in words  # paused
+    assert all(len(line) <= 78 for line in text.splitlines()), max(text.splitlines(), key=len)
+
+
+def test_a_large_programs_chart_shows_only_pairs_it_lists_with_contacts_to_show() -> None:
+    mail = summary_of(large_program())
+    context = mail.context
+    charted = [row["pair_id"] for row in context["chart"]["rows"]]
+    assert len(charted) == CHART_LIMIT
+    listed = {row["pair_id"] for name in ("inactive_45", "paused") for row in context[name]}
+    assert set(charted) <= listed  # the never-started ones have nothing to chart
+    assert charted == [row["pair_id"] for row in context["inactive_45"]]  # silence first, in the order listed
+    rendered = Renderer().render("liaison_summary", context)
+    assert "Of the 150 pairs, 25 of those listed above are shown" in rendered.text
+    assert rendered.html is not None
+    html_text = " ".join("".join(parse_html(rendered.html).text).split())
+    assert "Of the 150 pairs, 25 of those listed above are shown" in html_text
+    assert (
+        "And 15 more. Above are the 25 silent longest; every pair is in the attached pairs-2027-01-11.csv." in html_text
+    )
+    assert "Never started (40)" in html_text
+
+
+def test_the_csv_has_every_pair_with_its_figures_and_the_lists_it_is_in() -> None:
+    state = large_program()
+    mail = summary_of(state)
+    (attachment,) = mail.attachments
+    assert (attachment.filename, attachment.content_type) == ("pairs-2027-01-11.csv", "text/csv")
+    rows = csv_rows(mail)
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [row["pair_id"] for row in rows] == [p.pair_id for p in state.pairs]  # roster order, all 150
+    categories = Counter(word for row in rows for word in row["category"].split())
+    counts = mail.context["counts"]
+    assert categories["never_started"] == counts["never_started"]
+    assert categories["inactive_45"] == counts["inactive_45"] and categories["paused"] == counts["paused"]
+    assert categories["active"] == counts["active"]
+    by_id = {row["pair_id"]: row for row in rows}
+    assert by_id["x079"] == {
+        "pair_id": "x079", "mentor": "Mentor 79", "mentee": "Mentee 79", "status": "active",
+        "category": "inactive_45", "days_since_contact": "85", "mentor_to_mentee": "1", "mentee_to_mentor": "1",
+        "latest_rating": "",
+    }  # fmt: skip
+    assert by_id["x000"]["days_since_contact"] == "" and by_id["x000"]["mentor_to_mentee"] == "0"
+    assert by_id["x080"]["category"] == "active" and by_id["x080"]["mentor_to_mentee"] == "4"
+
+
+def test_a_small_program_reads_as_before_and_has_its_csv_too() -> None:
+    """Four pairs: nothing is cut, so nothing in the mail mentions the CSV; it is attached all the same."""
+    talking = replace(PAIRS[0], contacts=(Contact(DUE - timedelta(days=3), TO_MENTEE),))
+    state = PlannerState(pairs=(talking, *PAIRS[1:]), sent_keys=frozenset(), staff=(COORDINATOR, LIAISON))
+    mail = summary_of(state)
+    rendered = Renderer().render("liaison_summary", mail.context)
+    assert "attached" not in rendered.text and "more. Above" not in rendered.text
+    assert [row["pair_id"] for row in mail.context["chart"]["rows"]] == ["p1", "p2", "p3", "p4"]
+    rows = csv_rows(mail)
+    assert [(r["pair_id"], r["category"], r["mentor_to_mentee"], r["days_since_contact"]) for r in rows] == [
+        ("p1", "one_sided", "1", "3"),
+        ("p2", "never_started", "0", ""),
+        ("p3", "never_started", "0", ""),
+        ("p4", "never_started", "0", ""),
+    ]
+
+
+def test_the_csv_keeps_a_name_from_becoming_a_formula_and_gives_the_latest_rating() -> None:
+    schemer = replace(PAIRS[0], mentor=Person(1, "=HYPERLINK(1)", "ana@example.org"))
+    checkins = (
+        CheckinRow("p1", 3, 2, None, at_local(date(2026, 11, 16))),
+        CheckinRow("p1", 4, 4, None, at_local(date(2026, 12, 15))),
+        CheckinRow("p1", 5, 1, None, at_local(date(2027, 1, 12))),  # after the summary
+    )
+    state = PlannerState(pairs=(schemer, *PAIRS[1:]), sent_keys=frozenset(), checkins=checkins)
+    (row, *_) = csv_rows(summary_of(state))
+    assert row["mentor"] == "'=HYPERLINK(1)" and row["latest_rating"] == "4"
+
+
+# --- the tick's cheap question, and figures handed in ------------------------------------------------
+
+
+def test_whether_a_summary_is_due_is_answered_without_contacts() -> None:
+    state = large_program()
+    without_contacts = replace(state, pairs=tuple(replace(p, contacts=()) for p in state.pairs))
+    mail = summary_of(state)
+    assert liaison_summary_due(CALENDAR, without_contacts, MONDAY) == (mail.key, mail.due_at)
+    assert mail.due_at == DUE
+    sent = replace(without_contacts, sent_keys=frozenset({mail.key}))
+    assert liaison_summary_due(CALENDAR, sent, MONDAY) is None
+    assert liaison_summary_due(replace(CALENDAR, liaison=None), without_contacts, MONDAY) is None
+
+
+def test_figures_handed_in_make_the_same_summary_and_figures_of_another_moment_are_refused() -> None:
+    state = large_program()
+    key, due = liaison_summary_due(CALENDAR, state, MONDAY) or ("", MONDAY)
+    without_contacts = replace(state, pairs=tuple(replace(p, contacts=()) for p in state.pairs))
+    given = replace(without_contacts, liaison_activity=activity_from_contacts(CALENDAR, state, due))
+    assert list(plan_liaison_summary(CALENDAR, given, MONDAY)) == [summary_of(state)]
+    stale = replace(without_contacts, liaison_activity=activity_from_contacts(CALENDAR, state, due - timedelta(days=7)))
+    with pytest.raises(ValueError, match="liaison activity as of"):
+        list(plan_liaison_summary(CALENDAR, stale, MONDAY))
+
+
+# --- SQL and the pure planner agree, on a real SQLite store -------------------------------------------
+
+ZONES = ("America/Chicago", "Pacific/Auckland", "Asia/Kolkata", "America/St_Johns", "Europe/London", "UTC")
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+
+
+# Moments on either side of a local Monday midnight, several across a daylight-saving change.
+WEEK_EDGES = (
+    utc(2026, 11, 2, 5, 59, 59), utc(2026, 11, 2, 6),  # Chicago, the Monday after DST ends
+    utc(2026, 10, 26, 4, 59, 59), utc(2026, 10, 26, 5),  # Chicago, the Monday before
+    utc(2026, 9, 27, 10, 59, 59), utc(2026, 9, 27, 11),  # Auckland, the Monday after DST starts
+    utc(2026, 10, 4, 18, 29, 59), utc(2026, 10, 4, 18, 30),  # Kolkata (+05:30)
+    utc(2026, 10, 26, 2, 29, 59), utc(2026, 10, 26, 2, 30),  # St John's (-02:30 in DST)
+    utc(2026, 11, 2, 3, 29, 59), utc(2026, 11, 2, 3, 30),  # St John's (-03:30 after)
+    utc(2026, 10, 18, 22, 59, 59), utc(2026, 10, 18, 23),  # London, BST
+    utc(2026, 10, 26, 0, 0, 0), utc(2026, 10, 25, 23, 59, 59),  # London, after BST; UTC
+)  # fmt: skip
+
+
+def roster(count: int) -> list[RosterRow]:
+    return [
+        RosterRow(
+            line=n + 2,
+            mentor_email=f"mentor{n}@example.org",
+            mentor_name=f"Mentor {n}",
+            mentee_email=f"mentee{n}@example.net",
+            mentee_name=f"Mentee {n}",
+            pair_id=f"s{n:02d}",
+            # Twenty start with the round, twenty in mid-November: early summaries chart every
+            # pair, later ones only those they list.
+            starts_on=START if n < 20 else date(2026, 11, 16),
+            mentor_aliases=(),
+            mentee_aliases=(),
+        )
+        for n in range(count)
+    ]
+
+
+def contact(pair_id: str, moment: datetime, direction: str, n: int) -> ContactEvent:
+    return ContactEvent(
+        pair_id=pair_id, direction=direction, occurred_at=moment, source="smtp", message_hash=f"{pair_id}-{n}"
+    )
+
+
+@pytest.fixture
+def varied_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """40 pairs: week-edge contacts (s00-s03), one-sided ones (s04-s07), none at all (s08-s11),
+    paused (s12, s13) and ended (s14, s15) pairs with contacts, steady pairs, check-ins and bounces."""
+    program = Program(tmp_path, free_port())
+    settings = load_settings(program.config)
+    store = open_store(settings)
+    with store.session() as session:
+        queries.apply_roster(session, roster(40), START, "roster.csv")
+    with store.session() as session:
+        n = 0
+        for index, pair_id in enumerate(("s00", "s01", "s02", "s03")):
+            for moment in WEEK_EDGES:
+                session.add(contact(pair_id, moment + timedelta(seconds=index % 2), (TO_MENTEE, TO_MENTOR)[n % 2], n))
+                n += 1
+        for index, pair_id in enumerate(("s04", "s05", "s06", "s07", "s24", "s25")):
+            for k in range(6):  # one way only, every ten days from October (or December)
+                start = utc(2026, 10, 1, 15) if index < 4 else utc(2026, 12, 1, 15)
+                session.add(contact(pair_id, start + timedelta(days=10 * k), (TO_MENTEE, TO_MENTOR)[index % 2], n))
+                n += 1
+        for pair_id in ("s12", "s13", "s14", "s15", *(f"s{k:02d}" for k in range(16, 40) if k not in (24, 25))):
+            for k in range(0, 150, 9):  # both ways every nine days, from 3 September or 20 November
+                start = utc(2026, 9, 3, 20) if pair_id < "s20" else utc(2026, 11, 20, 20)
+                if pair_id in ("s30", "s31", "s32") and k > 20:
+                    break  # these go quiet
+                session.add(contact(pair_id, start + timedelta(days=k, hours=k), (TO_MENTEE, TO_MENTOR)[k % 2], n))
+                n += 1
+        for pair_id, status in (("s12", "paused"), ("s13", "paused"), ("s14", "ended"), ("s15", "ended")):
+            row = session.get(Pair, pair_id)
+            assert row is not None
+            row.status = status
+            session.add(row)
+        for pair_id, month, rating, wants, received in (
+            ("s16", 2, 1, False, utc(2026, 10, 16, 14)),
+            ("s17", 3, 2, True, utc(2026, 11, 16, 14)),
+            ("s17", 4, 5, None, utc(2026, 12, 16, 14)),
+            ("s30", 4, None, True, utc(2027, 1, 2, 14)),
+        ):
+            session.add(
+                CheckinReply(pair_id=pair_id, month=month, rating=rating, wants_contact=wants, received_at=received)
+            )
+        mentor_of_s18 = queries.planner_state(session).pairs[18].mentor
+        session.add(
+            IntakeRecord(
+                outcome="bounce", address=mentor_of_s18.email, person_id=mentor_of_s18.person_id,
+                occurred_at=utc(2026, 12, 3), source="smtp", message_hash="bounce-1",
+            )
+        )  # fmt: skip
+    try:
+        yield settings, store
+    finally:
+        store.close()
+
+
+def summary_moments() -> list[datetime]:
+    """Mondays (10:00 UTC, after any zone's 09:00 summary) before and after the second start,
+    across the DST changes, at the end of the round and a week after."""
+    return [utc(2026, 9, 28, 22), utc(2026, 11, 2, 22), utc(2026, 11, 9, 22), utc(2027, 1, 11, 22), utc(2027, 6, 7, 22)]
+
+
+def test_the_figures_read_in_sql_are_those_derived_from_the_contacts(varied_store) -> None:  # type: ignore[no-untyped-def]
+    settings, store = varied_store
+    with store.session() as session:
+        state = queries.planner_state(session)
+        without_contacts = replace(state, pairs=tuple(replace(p, contacts=()) for p in state.pairs))
+        compared = 0
+        for zone in ZONES:
+            calendar = replace(Calendar.from_settings(settings), zone=ZoneInfo(zone))
+            for now in summary_moments():
+                found = liaison_summary_due(calendar, without_contacts, now)
+                assert found is not None
+                _, at = found
+                options = liaison_activity_options(calendar, without_contacts, at)
+                from_sql = liaison_activity(session, at, **options)
+                assert from_sql == activity_from_contacts(calendar, state, at), (zone, at)
+                assert from_sql.chart  # every moment charts some pairs
+                given = replace(without_contacts, liaison_activity=from_sql)
+                assert list(plan_liaison_summary(calendar, given, now)) == list(
+                    plan_liaison_summary(calendar, state, now)
+                )
+                compared += 1
+    assert compared == len(ZONES) * len(summary_moments())
+
+
+def test_weeks_are_local_weeks_across_daylight_saving_time(varied_store) -> None:  # type: ignore[no-untyped-def]
+    """Worked out by hand for Chicago: the week of Monday 26 October (CDT, -05:00) ends at 06:00
+    UTC on 2 November (CST, -06:00), an hour later than a week of 168 hours from its start would."""
+    settings, store = varied_store
+    calendar = replace(Calendar.from_settings(settings), zone=CHICAGO)
+    at = calendar.at(date(2026, 11, 9), time(9))
+    with store.session() as session:
+        state = queries.planner_state(session)
+        activity = liaison_activity(session, at, **liaison_activity_options(calendar, state, at))
+    assert activity.weeks_from == date(2026, 8, 31)
+    cells = activity.chart["s00"]
+    assert len(cells) == 11  # 31 Aug ... 9 Nov
+    week_of_oct_26, week_of_nov_2 = (date(2026, 10, 26) - date(2026, 8, 31)).days // 7, 9
+    # In the week of 26 October: 05:00 UTC on the 26th (Monday 00:00 CDT), and on 2 November
+    # 03:29:59, 03:30 and 05:59:59 UTC (Sunday evening CST). In the week of 2 November: only
+    # 06:00 UTC (Monday 00:00 CST). Weeks of 168 hours would give 3 and 2.
+    assert (cells[week_of_oct_26], cells[week_of_nov_2]) == (4, 1)
+    assert sum(cells) == len(WEEK_EDGES)
