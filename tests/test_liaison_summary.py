@@ -11,15 +11,12 @@ import csv
 import io
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import Program, free_port
-from test_planner import CALENDAR, CHICAGO, COORDINATOR, LIAISON, PAIRS, at_local
-from test_templates import parse_html
-
 from mentormail.daemon.mail.planner import due_mail
 from mentormail.daemon.mail.planner.calendar import Calendar
 from mentormail.daemon.mail.planner.due import DueMail
@@ -40,6 +37,8 @@ from mentormail.store import queries
 from mentormail.store.models import CheckinReply, ContactEvent, IntakeRecord, Pair
 from mentormail.store.planner_state import CheckinRow, Contact, PairState, Person, PlannerState
 from mentormail.store.queries.summary import liaison_activity
+from test_planner import CALENDAR, CHICAGO, COORDINATOR, LIAISON, PAIRS, at_local
+from test_templates import parse_html
 
 START = date(2026, 9, 1)
 MONDAY = at_local(date(2027, 1, 11), 10)  # after the 09:00 summary of that Monday
@@ -195,7 +194,7 @@ def test_whether_a_summary_is_due_is_answered_without_contacts() -> None:
 
 def test_figures_handed_in_make_the_same_summary_and_figures_of_another_moment_are_refused() -> None:
     state = large_program()
-    key, due = liaison_summary_due(CALENDAR, state, MONDAY) or ("", MONDAY)
+    _, due = liaison_summary_due(CALENDAR, state, MONDAY) or ("", MONDAY)
     without_contacts = replace(state, pairs=tuple(replace(p, contacts=()) for p in state.pairs))
     given = replace(without_contacts, liaison_activity=activity_from_contacts(CALENDAR, state, due))
     assert list(plan_liaison_summary(CALENDAR, given, MONDAY)) == [summary_of(state)]
@@ -210,7 +209,7 @@ ZONES = ("America/Chicago", "Pacific/Auckland", "Asia/Kolkata", "America/St_John
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # Moments on either side of a local Monday midnight, several across a daylight-saving change.
