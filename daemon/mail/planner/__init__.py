@@ -21,8 +21,8 @@ pairs whose moment has come or whose data changed. Moments may be early (a pair 
 nothing is due), never late.
 
 The package has a module per kind of mail (pairing, reminders, topics, nudges, check-ins,
-surveys, liaison (the weekly summary), digest), each a `plan_*` function over the same `Calendar` and `PlannerState`, and
-its moments; `PAIR_PLANS` and `PROGRAM_PLANS` below are the calendar read as a list.
+surveys, liaison (the weekly summary), digest), each a `plan_*` function over the same
+`Calendar` and `PlannerState`, and its moments; `PAIR_PLANS` and `PROGRAM_PLANS` below are the calendar read as a list.
 """
 
 from __future__ import annotations
@@ -122,23 +122,16 @@ def next_moments(
 ) -> dict[str, datetime | None]:
     """Each pair's next due moment after `now` (None: none, unless its data changes).
 
-    A pair's moments include those of its members' other pairs, whose end can time a member's
-    survey.
+    A member's survey timed by another of their pairs goes out when that pair is planned at its
+    own moments; a change to that pair (its status) plans all its members' pairs again.
     """
-    own: dict[str, datetime | None] = {}
-    for pair in state.pairs:
-        later = (m for plan in PAIR_PLANS for m in plan.moments(calendar, pair, now) if m > now)
-        own[pair.pair_id] = min(later, default=None)
-    pairs_of: dict[int, list[str]] = {}
-    for pair in state.pairs:
-        for _, person in _members(pair):
-            pairs_of.setdefault(person.person_id, []).append(pair.pair_id)
-    result: dict[str, datetime | None] = {}
-    for pair in state.pairs:
-        if pair.pair_id in pair_ids:
-            related = {pid for _, person in _members(pair) for pid in pairs_of[person.person_id]}
-            result[pair.pair_id] = min((m for pid in related if (m := own[pid]) is not None), default=None)
-    return result
+    return {
+        pair.pair_id: min(
+            (m for plan in PAIR_PLANS for m in plan.moments(calendar, pair, now) if m > now), default=None
+        )
+        for pair in state.pairs
+        if pair.pair_id in pair_ids
+    }
 
 
 def program_due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
