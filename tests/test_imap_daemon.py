@@ -98,7 +98,7 @@ def test_sigkill_during_catch_up_loses_nothing_and_counts_nothing_twice(
     program: Program, daemon: Daemon, dovecot: Dovecot
 ) -> None:
     account = use_mailbox(program, dovecot, after_logging="keep")
-    total = 400
+    total = 1000  # five of the watcher's batches
     pairs = [("ana@example.org", "ben@example.net"), ("cleo@example.net", "ana@example.org")]
     raws = [
         message(*[[a] if i else a for i, a in enumerate(pairs[n % 2])], [PROGRAM_ADDRESS]).as_bytes()
@@ -113,10 +113,14 @@ def test_sigkill_during_catch_up_loses_nothing_and_counts_nothing_twice(
     with closing(sqlite3.connect(program.database, timeout=30, isolation_level=None)) as db:
         db.execute("BEGIN IMMEDIATE")
         counted_before_kill = db.execute("SELECT count(*) FROM contactevent").fetchone()[0]
+        (checkpoint_before_kill,) = db.execute("SELECT last_uid FROM imapcheckpoint").fetchone()
         daemon.stop(signal.SIGKILL)
         db.execute("ROLLBACK")
     assert 0 < counted_before_kill < total, "the kill should land in the middle of the catch-up"
     assert committed_contacts(program.database) == counted_before_kill
+    # The checkpoint was committed with the events of its batch: it names exactly the last
+    # message counted, so the restart reads on from there.
+    assert checkpoint_before_kill == counted_before_kill
 
     daemon.start()
     wait_until(lambda: total_contacts(program) == total, timeout=60)

@@ -12,11 +12,12 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from email import policy
@@ -29,9 +30,9 @@ from sqlmodel import func, select
 
 from conftest import PROGRAM_ADDRESS, ROSTER_CSV, dsn_for, message, wait_until
 from dovecot_server import Dovecot
+from mentormail.daemon.intake import imap
 from mentormail.daemon.intake.imap import ImapWatcher
 from mentormail.daemon.intake.ingest import Intake
-from mentormail.store.outcomes import Outcome, Source
 from mentormail.daemon.settings import ImapIntakeSettings
 from mentormail.parsers.roster_csv import parse_roster
 from mentormail.store import queries
@@ -361,43 +362,94 @@ def test_uidvalidity_change_loses_nothing_and_counts_nothing_twice(mailbox: Mail
     assert mailbox.message_ids(folder) == [c["Message-ID"], a["Message-ID"], b["Message-ID"]]
 
 
-class FailingStore(Intake):
-    """An intake whose store fails on chosen calls (the 2nd, say), as a full disk would."""
-
-    def __init__(self, *args: object, fail_on: set[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.calls = 0
-        self.fail_on = fail_on
-        self.failed = threading.Event()
-
-    def ingest(self, raw: bytes, source: Source, **kwargs: object) -> Outcome:  # type: ignore[override]
-        self.calls += 1
-        if self.calls in self.fail_on:
-            self.failed.set()
-            raise OSError("disk full")
-        return super().ingest(raw, source, **kwargs)  # type: ignore[arg-type]
-
-
 def test_a_store_failure_keeps_the_message_and_it_is_retried(
     mailbox: Mailbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     messages = [contact("ana@example.org", "ben@example.net") for _ in range(3)]
     mailbox.append(*messages)
-    intake = FailingStore(mailbox.store, PROGRAM_ADDRESS, SECRET, fail_on={2})
+    # The store refuses the second contact, as a full disk would: a real failure of SQLite's,
+    # inside the batch that holds all three messages.
+    with closing(sqlite3.connect(mailbox.database)) as db:
+        db.execute(
+            "CREATE TRIGGER refuse_second BEFORE INSERT ON contactevent"
+            " WHEN (SELECT count(*) FROM contactevent) >= 1 BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
     with caplog.at_level(logging.INFO, logger="mentormail"):
-        with mailbox.watching(intake=intake) as watcher:
-            assert intake.failed.wait(20)
+        with mailbox.watching() as watcher:
+            wait_until(lambda: "could not record UID 2" in caplog.text)
             # The first message was committed and removed; the one that failed and the one
             # after it are still there, and the checkpoint has not moved past the first.
             wait_until(lambda: mailbox.message_ids() == [m["Message-ID"] for m in messages[1:]])
             assert mailbox.last_uid() == 1
             assert mailbox.contact_count() == 1
+            with closing(sqlite3.connect(mailbox.database)) as db:
+                db.execute("DROP TRIGGER refuse_second")
             # The retry (after the backoff) logs the rest.
             wait_until(watcher.caught_up.is_set)
             wait_until(lambda: mailbox.message_ids() == [])
     assert mailbox.contact_count() == 3
-    assert "could not record UID 2" in caplog.text
+    assert mailbox.last_uid() == 3
     assert "disk full" not in caplog.text  # exceptions are logged by class and place only
+
+
+def test_catch_up_commits_a_batch_at_a_time_with_its_checkpoint(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imap, "BATCH_SIZE", 4)
+    mailbox.append(*[contact("dev@example.org", "eve@example.com") for _ in range(10)])
+    # The database's own record of every checkpoint write, and of how many contacts each saw
+    # committed with it.
+    with closing(sqlite3.connect(mailbox.database)) as db:
+        db.executescript(
+            """
+            CREATE TABLE checkpoint_write (last_uid INTEGER, contacts INTEGER);
+            CREATE TRIGGER checkpoint_inserted AFTER INSERT ON imapcheckpoint BEGIN
+                INSERT INTO checkpoint_write SELECT NEW.last_uid, count(*) FROM contactevent; END;
+            CREATE TRIGGER checkpoint_updated AFTER UPDATE ON imapcheckpoint BEGIN
+                INSERT INTO checkpoint_write SELECT NEW.last_uid, count(*) FROM contactevent; END;
+            """
+        )
+    with mailbox.watching() as watcher:
+        wait_until(watcher.caught_up.is_set)
+        wait_until(lambda: mailbox.message_ids() == [])
+    with closing(sqlite3.connect(mailbox.database)) as db:
+        writes = db.execute("SELECT last_uid, contacts FROM checkpoint_write ORDER BY rowid").fetchall()
+    # One write per batch of four (not per message), each in the transaction of its batch's events.
+    assert writes == [(4, 4), (8, 8), (10, 10)]
+    assert mailbox.contact_count() == 10
+
+
+def test_a_batch_whose_commit_fails_stores_nothing_and_is_read_again(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(imap, "BATCH_SIZE", 4)
+    mailbox.append(*[contact("dev@example.org", "eve@example.com") for _ in range(10)])
+    # From the fifth contact on, every transaction breaks a deferred foreign key: SQLite refuses
+    # its COMMIT (the statements themselves succeed), as when the disk fills at the commit.
+    with closing(sqlite3.connect(mailbox.database)) as db:
+        db.executescript(breaks_commits_after(4))
+    with caplog.at_level(logging.INFO, logger="mentormail"):
+        with mailbox.watching(after_logging="keep") as watcher:
+            wait_until(lambda: "could not record UID 5" in caplog.text)
+            # The first batch is in, with its checkpoint; nothing of the second.
+            assert mailbox.contact_count() == 4 and mailbox.last_uid() == 4
+            with closing(sqlite3.connect(mailbox.database)) as db:
+                db.execute("DROP TRIGGER break_commit")
+            wait_until(watcher.caught_up.is_set)
+            wait_until(lambda: mailbox.last_uid() == 10)
+    assert mailbox.contact_count() == 10  # nothing counted twice
+
+
+def breaks_commits_after(contacts: int) -> str:
+    """SQL that makes every later transaction with a contact fail at COMMIT (and only there)."""
+    return f"""
+        CREATE TABLE commit_guard (id INTEGER PRIMARY KEY);
+        CREATE TABLE commit_breaker (
+            guard INTEGER REFERENCES commit_guard (id) DEFERRABLE INITIALLY DEFERRED);
+        CREATE TRIGGER break_commit AFTER INSERT ON contactevent
+            WHEN (SELECT count(*) FROM contactevent) > {contacts}
+            BEGIN INSERT INTO commit_breaker VALUES (-1); END;
+    """
 
 
 # --- confidentiality -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import smtplib
 import sqlite3
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import pytest
@@ -140,6 +141,50 @@ def test_a_store_failure_answers_451_and_the_retry_is_counted(program: Program, 
     daemon.stop()
     assert program.contacts()["p1"] == (1, 0)
     assert "could not record a message, answered 451" in daemon.log()
+
+
+def test_parallel_connections_are_answered_after_their_batch_commits_and_451_when_it_fails(
+    program: Program, daemon: Daemon
+) -> None:
+    daemon.start()
+    # Six connections at once, five CC copies each, alternating p1's mentor and p2's mentee.
+    directions = [("ana@example.org", "ben@example.net"), ("cleo@example.net", "ana@example.org")]
+    shares = [
+        [message(sender, [to], [PROGRAM_ADDRESS]) for sender, to in (directions[(c + n) % 2] for n in range(5))]
+        for c in range(6)
+    ]
+    # Every commit that holds a contact now fails in SQLite itself (a deferred foreign key that
+    # does not hold is refused at COMMIT): each message of every batch must hear 451.
+    with sqlite3.connect(program.database) as db:
+        db.executescript(
+            """
+            CREATE TABLE commit_guard (id INTEGER PRIMARY KEY);
+            CREATE TABLE commit_breaker (guard INTEGER REFERENCES commit_guard (id) DEFERRABLE INITIALLY DEFERRED);
+            CREATE TRIGGER break_commit AFTER INSERT ON contactevent BEGIN INSERT INTO commit_breaker VALUES (-1); END;
+            """
+        )
+
+    def send_share(share: list[EmailMessage]) -> list[int]:
+        codes = []
+        with smtplib.SMTP("127.0.0.1", program.smtp_port, timeout=60) as smtp:
+            for msg in share:
+                try:
+                    smtp.send_message(msg, to_addrs=[PROGRAM_ADDRESS])
+                    codes.append(OK)
+                except smtplib.SMTPDataError as refused:
+                    codes.append(refused.smtp_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        assert list(pool.map(send_share, shares)) == [[TRY_AGAIN_LATER] * 5] * 6
+    assert program.contacts() == {"p1": (0, 0), "p2": (0, 0), "p3": (0, 0)}
+    with sqlite3.connect(program.database) as db:
+        db.execute("DROP TRIGGER break_commit")
+    # The sending servers try again: every message is answered 250 and counted exactly once.
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        assert list(pool.map(send_share, shares)) == [[OK] * 5] * 6
+    daemon.stop()
+    assert program.contacts() == {"p1": (15, 0), "p2": (0, 15), "p3": (0, 0)}
 
 
 def test_sigterm_and_sigint_stop_the_daemon_cleanly(program: Program, daemon: Daemon) -> None:

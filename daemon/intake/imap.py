@@ -1,8 +1,8 @@
 """IMAP intake: watch one folder with IDLE and hand each new message's header block to intake.
 
-Transport only (DESIGN.md section 2): this module moves bytes to `Intake.ingest` and, after the
-outcome is committed, removes the copy or leaves it where it is. What a message *is* is decided
-by intake and the router.
+Transport only (DESIGN.md section 2): this module moves bytes to intake (`Intake.ingest_many`)
+and, after the outcome is committed, removes the copy or leaves it where it is. What a message
+*is* is decided by intake and the router.
 
 Confidentiality (section 3): the watcher fetches `BODY.PEEK[HEADER]` only. The full message
 (`BODY.PEEK[]`) is fetched solely through the `load_full` callable, which intake calls only for
@@ -11,13 +11,16 @@ watcher never sets `\\Seen`: what stays in the folder still looks unread to a pe
 
 Never lose mail, never double-count (section 4):
 
-- The checkpoint (UIDVALIDITY, last UID) is written by `ingest` in the same transaction as the
-  message's events. A message is removed from the folder only after `ingest` has returned.
-- If `ingest` raises (the store failed), nothing after that message is read and it is not
-  removed: the session ends, and the next one starts again from the checkpoint.
-- A catch-up reads every UID above the checkpoint, in UID order, in batches of `BATCH_SIZE`.
-  When UIDVALIDITY has changed, or there is no checkpoint, that is the whole folder: re-reading
-  is safe because the store de-duplicates on the keyed Message-ID hash.
+- Messages are read in UID order, in batches of `BATCH_SIZE`: one FETCH of the header blocks,
+  then one `Intake.ingest_many`, which records the batch in one transaction with the checkpoint
+  (UIDVALIDITY, last UID) of what it recorded. A message is removed from the folder only after
+  its batch has committed.
+- If a message cannot be recorded (the store failed), neither it nor anything after it in the
+  folder is recorded or removed: the session ends, and the next one starts again from the
+  checkpoint, which names the last message recorded before it.
+- A catch-up reads every UID above the checkpoint. When UIDVALIDITY has changed, or there is no
+  checkpoint, that is the whole folder: re-reading is safe because the store de-duplicates on
+  the keyed Message-ID hash.
 
 The start-of-session sweep. A crash (or a dropped connection) between a commit and the removal
 leaves logged copies at or below the checkpoint in the folder. Outcomes are not stored per UID,
@@ -53,6 +56,7 @@ from imapclient import IMAPClient, SocketTimeout
 from ...store import queries
 from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
 from ..logs import describe_exception
+from .ingest import Arrival
 
 if TYPE_CHECKING:
     from ..settings import ImapIntakeSettings
@@ -81,7 +85,7 @@ _FULL = b"BODY[]"
 
 
 class _RecordFailed(Exception):
-    """`ingest` raised: already logged where it happened, the session just has to end."""
+    """A message could not be recorded: already logged with its UID, the session just has to end."""
 
 
 class _ConnectionClosed(ConnectionError):
@@ -120,7 +124,7 @@ class ImapWatcher:
             try:
                 self._session()
             except _RecordFailed:
-                pass  # logged by _ingest, with the UID
+                pass  # logged by _process, with the UID
             except Exception as exc:  # any transport failure: reconnect, never die
                 log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
             if self.caught_up.is_set():
@@ -247,25 +251,31 @@ class ImapWatcher:
 
     def _process(self, client: IMAPClient, uids: Sequence[int], uidvalidity: int) -> None:
         for batch in _batches(uids, BATCH_SIZE):
-            headers = self._fetch_headers(client, batch)
-            logged: list[int] = []  # committed, and to be removed
-            try:
-                for uid in batch:
-                    if self.stop.is_set():
-                        break
-                    header = headers.get(uid)
-                    if header is not None:  # else expunged by someone else since the SEARCH
-                        outcome = self._ingest(client, uid, header, uidvalidity)
-                        if self._removable(outcome):
-                            logged.append(uid)
-                    self._position = max(self._position, uid)
-            except _RecordFailed:
-                # The connection is fine; what was committed before the failure can still go.
-                self._after_logging(client, logged)
-                raise
-            self._after_logging(client, logged)
             if self.stop.is_set():
                 return
+            headers = self._fetch_headers(client, batch)
+            present = [uid for uid in batch if uid in headers]  # else expunged by someone else since the SEARCH
+            # The whole batch in one transaction, its checkpoint in it (intake's group commit).
+            results = self.intake.ingest_many(
+                [self._arrival(client, uid, headers[uid], uidvalidity) for uid in present]
+            )
+            logged: list[int] = []  # committed, and to be removed
+            for uid, result in zip(present, results, strict=True):
+                if isinstance(result, BaseException):
+                    # What was committed before the failure can still go; the failed message and
+                    # those after it stay, and the next session starts again from the checkpoint.
+                    self._after_logging(client, logged)
+                    log.error(
+                        "%s: could not record UID %d; it stays in the folder and will be retried: %s",
+                        self.mailbox_key,
+                        uid,
+                        describe_exception(result),
+                    )
+                    raise _RecordFailed from result
+                if self._removable(result):
+                    logged.append(uid)
+            self._position = max(self._position, batch[-1])
+            self._after_logging(client, logged)
 
     @staticmethod
     def _fetch_headers(client: IMAPClient, uids: Sequence[int]) -> dict[int, bytes]:
@@ -274,22 +284,13 @@ class ImapWatcher:
         # by sequence number: keep only entries that carry the header we asked for.
         return {uid: data[_HEADER] or b"" for uid, data in response.items() if _HEADER in data}
 
-    def _ingest(self, client: IMAPClient, uid: int, header: bytes, uidvalidity: int) -> Outcome:
+    def _arrival(self, client: IMAPClient, uid: int, header: bytes, uidvalidity: int) -> Arrival:
         source = Source(
             Transport.IMAP,
             envelope_recipients=(self.program_address,),
             checkpoint=ImapCheckpoint(self.mailbox_key, uidvalidity, uid),
         )
-        try:
-            return self.intake.ingest(header, source, load_full=self._loader(client, uid, header))
-        except Exception as exc:
-            log.error(
-                "%s: could not record UID %d; it stays in the folder and will be retried: %s",
-                self.mailbox_key,
-                uid,
-                describe_exception(exc),
-            )
-            raise _RecordFailed from exc
+        return Arrival(header, source, load_full=self._loader(client, uid, header))
 
     @staticmethod
     def _loader(client: IMAPClient, uid: int, header: bytes) -> Callable[[], bytes]:

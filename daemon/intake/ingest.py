@@ -1,8 +1,11 @@
 """The one entry for every message: `Intake.ingest(raw, source) -> Outcome`.
 
-SMTP, IMAP and `mentormail ingest` all come here. Intake gathers the facts, asks the router for
-the outcome, records it and applies what a reply asks for (`replies.ReplyEffects`), in one
-transaction (with the IMAP checkpoint when there is one).
+SMTP, IMAP and `mentormail ingest` all come here (`ingest_many` is the same entry for a list of
+messages, as an IMAP catch-up reads them). Intake gathers the facts, asks the router for the
+outcome, records it and applies what a reply asks for (`replies.ReplyEffects`), all of a
+message or none of it (a savepoint each). Messages are committed in batches (`batches.py`):
+those that arrive while a commit is in progress share the next one, with the IMAP checkpoint
+of the batch, and each caller hears back only once its batch has committed.
 
 Confidentiality: a body is read in two cases only, and never for mail between partners.
 Mail neither from nor to a participant (`_may_read_body`): to find the address a bounce is
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -38,9 +41,10 @@ from ...parsers.structure import Structure, examine, sender_problem
 from ...parsers.tokens import Claims, Purpose, Rejected, token_in, verify
 from ...store import queries
 from ...store.db import Store
-from ...store.outcomes import Outcome, OutcomeKind, Source
+from ...store.outcomes import ImapCheckpoint, Outcome, OutcomeKind, Source
 from ...store.roster import Participant, Roster
 from ..logs import describe_exception
+from .batches import GroupCommit, Pending
 from .router import MessageFacts, RepliedTo, ReplyToken, route
 
 if TYPE_CHECKING:  # replies.py composes mail; intake only hands it the decision
@@ -50,6 +54,33 @@ log = logging.getLogger("mentormail.intake")
 
 # A Date header this far ahead of the clock is a wrong clock, not the time the mail was sent.
 _FUTURE_TOLERANCE = timedelta(hours=26)
+
+# Outcomes whose recording and effects never touch people or pairs. After any other (a
+# coordinator's command can pause a pair or add one), the roster's version is read again before
+# the next message of the batch.
+_ROSTER_UNTOUCHED = frozenset(
+    {
+        OutcomeKind.CONTACT,
+        OutcomeKind.DUPLICATE,
+        OutcomeKind.MALFORMED,
+        OutcomeKind.BOUNCE,
+        OutcomeKind.AUTO_REPLY,
+        OutcomeKind.LOOP,
+        OutcomeKind.UNKNOWN_SENDER,
+        OutcomeKind.SPOOFED,
+        OutcomeKind.QUESTION,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A message handed to intake: its bytes (over IMAP, its header block), where it came from,
+    and, over IMAP, how to read the rest should intake be allowed to (`load_full`)."""
+
+    raw: bytes
+    source: Source
+    load_full: Callable[[], bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,47 +142,119 @@ class Intake:
         self.policy = policy
         self.effects = effects  # None: replies are recorded but nothing is done or answered
         self._roster: tuple[int, Roster] | None = None  # (roster_version, roster)
+        self._commits = GroupCommit[Arrival, Outcome](self._commit_batch)
 
     def ingest(self, raw: bytes, source: Source, *, load_full: Callable[[], bytes] | None = None) -> Outcome:
-        """Decide and record. Raises only when the store fails: the caller must then keep the
-        message (SMTP 451, pipe exit 75, IMAP retries) so nothing is lost."""
-        with self.store.session() as session:
-            decision = self._decide(session, raw, source, load_full)
-            queries.record_outcome(
-                session,
-                decision.outcome,
-                message_hash=decision.message_hash,
-                occurred_at=decision.occurred_at,
-                source=source.transport.value,
-                roster=decision.roster,
+        """Decide and record. Returns once the message is committed. Raises only when the store
+        fails: the caller must then keep the message (SMTP 451, pipe exit 75, IMAP retries) so
+        nothing is lost."""
+        (pending,) = self._commits.run([Arrival(raw, source, load_full)])
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def ingest_many(self, arrivals: Sequence[Arrival]) -> list[Outcome | BaseException]:
+        """`ingest` for several messages at once, committed together (up to `MAX_BATCH` a
+        commit): each one's outcome, or what kept it from being recorded. Over IMAP, a message
+        that fails stops its folder: the later messages of the same folder in the batch are not
+        recorded either (they fail with it), as the watcher reads a folder in UID order and
+        starts again from the failed one."""
+        return [p.error if p.error is not None else p.result for p in self._commits.run(arrivals)]  # type: ignore[misc]
+
+    @property
+    def in_hand(self) -> int:
+        """Messages handed to intake and not yet answered (waiting for a commit, or in one)."""
+        return self._commits.in_hand
+
+    def _commit_batch(self, batch: list[Pending[Arrival, Outcome]]) -> None:
+        """One transaction for the batch, a savepoint per message; settles every message."""
+        results: list[Decision | BaseException] = []
+        try:
+            with self.store.session() as session:
+                queries.begin_intake_batch(session)
+                roster = self._current_roster(session)
+                contact_pairs: set[str] = set()
+                checkpoints: dict[str, ImapCheckpoint] = {}
+                stopped: dict[str, BaseException] = {}  # IMAP folders in which a message failed
+                for pending in batch:
+                    checkpoint = pending.item.source.checkpoint
+                    if checkpoint is not None and checkpoint.mailbox_key in stopped:
+                        results.append(stopped[checkpoint.mailbox_key])
+                        continue
+                    savepoint = session.begin_nested()
+                    try:
+                        decision = self._record(session, pending.item, roster)
+                        savepoint.commit()
+                    except Exception as exc:
+                        # Only this message is undone. Should even the rollback fail, the
+                        # transaction is lost: that raises, and the whole batch fails.
+                        savepoint.rollback()
+                        results.append(exc)
+                        if checkpoint is not None:
+                            stopped[checkpoint.mailbox_key] = exc
+                        continue
+                    results.append(decision)
+                    outcome = decision.outcome
+                    if outcome.kind is OutcomeKind.CONTACT:
+                        contact_pairs.update(match.pair_id for match in outcome.pairs)
+                    if checkpoint is not None:
+                        checkpoints[checkpoint.mailbox_key] = _later(
+                            checkpoints.get(checkpoint.mailbox_key), checkpoint
+                        )
+                    if outcome.kind not in _ROSTER_UNTOUCHED:
+                        roster = self._current_roster(session)
+                queries.end_intake_batch(session, contact_pairs, checkpoints.values())
+        except Exception as exc:  # the commit (or the transaction) failed: nothing of the batch is stored
+            for pending in batch:
+                pending.fail(exc)
+            return
+        for pending, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                pending.fail(result)
+                continue
+            outcome = result.outcome
+            log.info(
+                "%s via %s [%s]: %s",
+                outcome.kind.value,
+                pending.item.source.transport.value,
+                result.message_hash[:12],
+                outcome.reason,
             )
-            if _keeps_text(decision):
-                # A question written to the program: kept until the coordinators' digest
-                # forwards it, then wiped.
-                full = decision.full or (load_full() if load_full is not None else raw)
-                queries.record_question_text(
-                    session, decision.message_hash, decision.sender_id, decision.occurred_at, full
-                )
-            if self.effects is not None:
-                self.effects.apply(session, decision)
-            if source.checkpoint is not None:
-                queries.save_checkpoint(session, source.checkpoint)
-        outcome = decision.outcome
-        log.info(
-            "%s via %s [%s]: %s", outcome.kind.value, source.transport.value, decision.message_hash[:12], outcome.reason
+            pending.succeed(outcome)
+
+    def _record(self, session: Session, arrival: Arrival, roster: Roster) -> Decision:
+        """Decide one message and write what it means, in the batch's transaction."""
+        source, load_full = arrival.source, arrival.load_full
+        decision = self._decide(session, arrival.raw, source, load_full, roster)
+        queries.record_outcome(
+            session,
+            decision.outcome,
+            message_hash=decision.message_hash,
+            occurred_at=decision.occurred_at,
+            source=source.transport.value,
+            roster=decision.roster,
         )
-        return outcome
+        if _keeps_text(decision):
+            # A question written to the program: kept until the coordinators' digest
+            # forwards it, then wiped.
+            full = decision.full or (load_full() if load_full is not None else arrival.raw)
+            queries.record_question_text(session, decision.message_hash, decision.sender_id, decision.occurred_at, full)
+        if self.effects is not None:
+            self.effects.apply(session, decision)
+        return decision
 
     def explain(self, raw: bytes, source: Source) -> Explanation:
         """What `ingest` would decide, changing nothing; and what is wrong with the message."""
         with self.store.session() as session:
-            decision = self._decide(session, raw, source, None)
+            decision = self._decide(session, raw, source, None, self._current_roster(session))
             session.rollback()
         return Explanation(decision.outcome, examine(raw, whole=decision.full is not None))
 
-    def _decide(self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None) -> Decision:
+    def _decide(
+        self, session: Session, raw: bytes, source: Source, load_full: Callable[[], bytes] | None, roster: Roster
+    ) -> Decision:
         now = self.clock()
-        roster = self._current_roster(session)
         try:
             headers = parse_headers(raw)
         except Exception as exc:  # the parsers are built not to raise; if one does, the message is unreadable
@@ -234,8 +337,10 @@ class Intake:
     def _current_roster(self, session: Session) -> Roster:
         """The cached roster, reloaded when its version in the store has moved on.
 
-        Reading the version is one small query; rebuilding the roster for every message was
-        the largest cost of intake (see tests/bench).
+        Every change to people or pairs raises `program.roster_version` in its own transaction
+        (an import by another process, a coordinator's command), so one small read per batch,
+        in the batch's transaction, says whether the snapshot is still the store's. Rebuilding
+        the roster for every message was the largest cost of intake (see tests/bench).
         """
         version = queries.roster_version(session)
         if self._roster is None or self._roster[0] != version:
@@ -316,3 +421,10 @@ def _occurred_at(headers: HeaderFacts, now: datetime) -> datetime:
     if headers.date is None or headers.date > now + _FUTURE_TOLERANCE:
         return now
     return headers.date.astimezone(timezone.utc)
+
+
+def _later(checkpoint: ImapCheckpoint | None, other: ImapCheckpoint) -> ImapCheckpoint:
+    """Of two checkpoints of one folder, the one to keep: the higher UID, or the newer numbering."""
+    if checkpoint is None or checkpoint.uidvalidity != other.uidvalidity or other.uid > checkpoint.uid:
+        return other
+    return checkpoint

@@ -2,8 +2,10 @@
 
 The handler decides two things only. At RCPT: is the address ours (the program address or one
 of its +tag sub-addresses)? At DATA: was the message recorded? `250` is said only after the
-transaction has committed; any failure says `451` so that the sending server keeps the message
-and tries again. The size limit is aiosmtpd's own (`552` above `max_message_bytes`).
+transaction has committed (messages of several connections share a commit, and each hears
+`250` only once its own batch is on disk); any failure says `451` so that the sending server
+keeps the message and tries again, and a batch whose commit fails is `451` for all its
+messages. The size limit is aiosmtpd's own (`552` above `max_message_bytes`).
 """
 
 from __future__ import annotations
@@ -26,15 +28,21 @@ NOT_OURS = "550 5.1.1 No such recipient here"
 ONE_RECIPIENT_PER_LMTP_TRANSACTION = "452 4.5.3 One recipient per transaction, please"
 TRY_AGAIN_LATER = "451 4.3.0 Temporary failure, please try again later"
 
+# Messages in hand at once (each waits on a thread for its batch's commit): the most one batch
+# of SMTP mail can hold. Idle threads cost nothing but a little memory.
+INTAKE_THREADS = 32
+
 
 class IntakeHandler:
     def __init__(self, intake: Intake, program_address: str, *, lmtp: bool) -> None:
         self.intake = intake
         self.program_address = program_address
         self.transport = Transport.LMTP if lmtp else Transport.SMTP
-        # One writer thread: the store sees one transaction at a time from SMTP, and the event
-        # loop never waits on the disk.
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-intake")
+        # A thread per message in hand, so that the event loop never waits on the disk and the
+        # messages of several connections reach intake together: intake commits what arrives
+        # during one commit in the next (group commit, batches.py), and each thread returns
+        # once its message's batch is on disk. More connections than threads wait their turn.
+        self.writer = ThreadPoolExecutor(max_workers=INTAKE_THREADS, thread_name_prefix="smtp-intake")
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
