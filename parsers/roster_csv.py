@@ -50,10 +50,11 @@ def parse_roster(text: str, filename: str) -> list[RosterRow]:
     seen_pair_ids: dict[str, int] = {}
     seen_pairs: dict[tuple[str, str], int] = {}
     previous_end = reader.line_num  # the header's last line
+    lines = text.splitlines()  # once: per blank line it made a file of many blank lines quadratic
     for record in reader:
         # The line a record starts on: a quoted field may hold line breaks (refused below, but
         # named where the coordinator will look for it).
-        line, previous_end = _start_line(text, previous_end, reader.line_num), reader.line_num
+        line, previous_end = _start_line(lines, previous_end, reader.line_num), reader.line_num
         values = {k.strip(): (v or "").strip() for k, v in record.items() if k is not None}
         if None in record:
             raise RosterError(f"{filename}: line {line}: more fields than the header has columns")
@@ -76,11 +77,10 @@ def parse_roster(text: str, filename: str) -> list[RosterRow]:
     return rows
 
 
-def _start_line(text: str, previous_end: int, end: int) -> int:
+def _start_line(lines: list[str], previous_end: int, end: int) -> int:
     """The first line after `previous_end` that is not blank (csv skips blank lines silently)."""
     if end == previous_end + 1:
         return end
-    lines = text.splitlines()
     start = previous_end + 1
     while start < end and not lines[start - 1].strip(" ,\t"):
         start += 1

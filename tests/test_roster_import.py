@@ -197,7 +197,10 @@ BAD_LINES = {
         'kim@example.org,"Evil\r\nBcc: attacker@evil.example",lou@example.net,Lou,p5,\n',
         "mentor_name: contains a control character (U+000A)",
     ),
-    "nul_in_a_name": ("kim@example.org,Kim,lou@example.net,Lou\x00,p5,\n", "mentee_name: contains a control character (U+0000)"),
+    "nul_in_a_name": (
+        "kim@example.org,Kim,lou@example.net,Lou\x00,p5,\n",
+        "mentee_name: contains a control character (U+0000)",
+    ),
     "line_separator_in_a_name": ("kim@example.org,Ki\u2028m,lou@example.net,Lou,p5,\n", "U+2028"),
 }
 
@@ -216,6 +219,14 @@ def test_a_bad_line_is_named_and_nothing_from_the_file_is_applied(program: Progr
     assert result.stdout == ""
     assert program.status() == before  # line 2's pair p4 is not there
     assert "fay@example.org" not in names(program)
+
+
+def test_a_bad_line_after_blank_lines_is_named_by_the_line_it_is_on(program: Program) -> None:
+    """Spreadsheets save empty rows as blank or comma-only lines; csv skips them, the message
+    must still name the line the coordinator sees in an editor."""
+    path = write(program, HEADER + NEW_PAIR + "\n,,,,,\n\n" + BAD_LINES["bad_starts_on"][0])
+
+    assert_one_line_error(import_roster(program, path), f"{path}: line 6: starts_on")
 
 
 @pytest.mark.parametrize(
