@@ -61,7 +61,8 @@ def liaison_activity(
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """How many of a group's events meet `condition` (one pass over the group for all counts)."""
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _chart(
