@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from ..models import Pair, Person, Program
 from ..roster import Participant, Roster, RosterPair
@@ -52,7 +53,11 @@ def sync_program(
     session.add(program)
     session.flush()
     changed = False
-    people = {p.email: p for p in session.exec(select(Person))}
+    # Only the staff, past and present: this runs at every start (and `status`), and reading
+    # every participant of a 10,000-pair program took longer than the status query itself.
+    people = {
+        p.email: p for p in session.exec(select(Person).where(or_(col(Person.staff), col(Person.email).in_(staff))))
+    }
     for email in staff:
         person = people.get(email) or Person(email=email)
         if person.id is None or not person.staff:
