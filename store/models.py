@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -196,10 +196,20 @@ class PairPlan(SQLModel, table=True):
     writes back the value it read, not "clean".
     """
 
+    # The tick finds changed pairs by this partial index, however many pairs there are.
+    __table_args__ = (
+        Index(
+            "ix_pairplan_changed",
+            "pair_id",
+            sqlite_where=text("changes != planned_changes"),
+            postgresql_where=text("changes != planned_changes"),
+        ),
+    )
+
     pair_id: str = Field(primary_key=True, foreign_key="pair.id")
     changes: int = 1
     planned_changes: int = 0
-    planned_at: datetime | None = None  # the `now` it was planned for
+    planned_at: datetime | None = Field(default=None, index=True)  # the `now` it was planned for
     next_due_at: datetime | None = Field(default=None, index=True)  # None: nothing more, unless it changes
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,17 +53,25 @@ class Tick:
     now: datetime
     stop: threading.Event = field(default_factory=threading.Event)
     added: list[str] = field(default_factory=list)
+    pairs_planned: int = 0
 
     def run(self) -> list[str]:
         """Enqueue everything due at `now`; returns the keys that were added (set-aside ones included)."""
+        started = time.monotonic()
         self._plan_pairs()
         if not self.stop.is_set():
             self._plan_program()
-        for key in self.added:
-            log.info("enqueued %s", key)
+        # One line per tick that did something (the operator's and the benchmarks' view of it);
+        # a tick with nothing new, once a minute, says nothing at INFO.
+        level = logging.INFO if self.pairs_planned or self.added else logging.DEBUG
+        log.log(level, "planner tick%s: %d pairs planned, %d mails enqueued in %.1f s",
+                " (stopped)" if self.stop.is_set() else "", self.pairs_planned, len(self.added),
+                time.monotonic() - started)  # fmt: skip
         return self.added
 
     def _plan_pairs(self) -> None:
+        with self.store.session() as session:
+            queries.adopt_new_pairs(session)
         after = ""
         while not self.stop.is_set():
             with self.store.session() as session:
@@ -79,6 +88,7 @@ class Tick:
             self._enqueue(
                 [(mail, ()) for mail in due], lambda session: queries.record_pair_plans(session, self.now, plans)
             )
+            self.pairs_planned += len(batch)
             after = batch[-1].pair_id
 
     def _plan_program(self) -> None:
@@ -108,6 +118,7 @@ class Tick:
                     forwards = mail.forwards if row.status == "pending" else ()
                     if queries.enqueue(session, row, forwards):
                         self.added.append(mail.key)
+                        log.info("enqueued %s", mail.key)
                 if start + BATCH_SIZE >= len(rows):
                     then(session)
 

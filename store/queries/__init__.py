@@ -57,10 +57,10 @@ from .outbox import (
 from .planner import pair_planner_state, planner_state, program_planner_state
 from .plans import (
     PairToPlan,
+    adopt_new_pairs,
     next_planned_moment,
     pairs_changed,
     pairs_to_plan,
-    pairs_waiting,
     people_changed,
     program_fingerprint,
     program_plan,
@@ -134,7 +134,7 @@ __all__ = [
     "next_planned_moment",
     "pairs_changed",
     "pairs_to_plan",
-    "pairs_waiting",
+    "adopt_new_pairs",
     "people_changed",
     "program_fingerprint",
     "program_plan",

@@ -25,6 +25,9 @@ def upgrade() -> None:
         sa.Column("next_due_at", sa.DateTime(), nullable=True),
     )
     op.create_index("ix_pairplan_next_due_at", "pairplan", ["next_due_at"])
+    op.create_index("ix_pairplan_planned_at", "pairplan", ["planned_at"])
+    changed = sa.text("changes != planned_changes")
+    op.create_index("ix_pairplan_changed", "pairplan", ["pair_id"], sqlite_where=changed, postgresql_where=changed)
     op.execute("INSERT INTO pairplan (pair_id, changes, planned_changes) SELECT id, 1, 0 FROM pair")
     op.create_table(
         "programplan",
@@ -37,5 +40,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("programplan")
+    op.drop_index("ix_pairplan_changed", "pairplan")
+    op.drop_index("ix_pairplan_planned_at", "pairplan")
     op.drop_index("ix_pairplan_next_due_at", "pairplan")
     op.drop_table("pairplan")
