@@ -153,3 +153,20 @@ def test_pausing_a_pair_plans_every_pair_of_its_members_again(program: Program) 
         with daemon.store.session() as session:
             queries.set_pair_status(session, "p1", "paused")
         assert waiting(daemon.store) == ["p1", "p2"]  # Ana mentors both: her survey is timed by both
+
+
+def test_a_roster_import_plans_every_pair_again_and_a_new_pair_at_once(program: Program) -> None:
+    with in_process(program) as daemon:
+        daemon.run_at(ROUND_START)
+        later = program.root / "later.csv"
+        later.write_text(
+            "mentor_email,mentor_name,mentee_email,mentee_name,pair_id,starts_on\n"
+            "dev@example.org,Dev Patel,eve@example.com,Eve Cohen,p3,2026-09-02\n"
+            "gil@example.org,Gil Moreau,fay@example.com,Fay Wu,p4,2026-09-01\n",
+            encoding="utf-8",
+        )
+        program.cli("import-roster", str(later))
+        assert waiting(daemon.store) == ["p1", "p2", "p3", "p4"]
+        added = daemon.mail.plan(ROUND_START + timedelta(minutes=5))
+        assert "pairing:pair-p4" in added
+        assert waiting(daemon.store) == []

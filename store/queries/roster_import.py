@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from ...parsers.roster_csv import RosterError, RosterRow
 from ..models import Pair, Person
+from .plans import roster_changed
 from .roster import bump_roster_version
 
 
@@ -114,6 +115,8 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
     _write(session, roster)
     if counts.added or counts.updated:
         bump_roster_version(session)
+        session.flush()
+        roster_changed(session)  # the planner plans every pair again, the new ones with them
     session.flush()
     return counts
 
