@@ -73,6 +73,10 @@ _ROSTER_UNTOUCHED = frozenset(
 )
 
 
+class _MessageFailed(Exception):
+    """A message of a batch run without savepoints failed: the batch must run again with them."""
+
+
 @dataclass(frozen=True)
 class Arrival:
     """A message handed to intake: its bytes (over IMAP, its header block), where it came from,
@@ -168,43 +172,18 @@ class Intake:
         return self._commits.in_hand
 
     def _commit_batch(self, batch: list[Pending[Arrival, Outcome]]) -> None:
-        """One transaction for the batch, a savepoint per message; settles every message."""
-        results: list[Decision | BaseException] = []
+        """One transaction for the batch; settles every message once it has committed (or not).
+
+        Messages hardly ever fail one by one, and a savepoint per message costs SQLAlchemy more
+        than the message's own statements, so a batch first runs without them. Should a message
+        fail, that transaction is rolled back whole and the batch runs again with a savepoint
+        per message: only the failed messages fail, and nothing of theirs is kept.
+        """
         try:
-            with self.store.session() as session:
-                queries.begin_intake_batch(session)
-                roster = self._current_roster(session)
-                contact_pairs: set[str] = set()
-                checkpoints: dict[str, ImapCheckpoint] = {}
-                stopped: dict[str, BaseException] = {}  # IMAP folders in which a message failed
-                for pending in batch:
-                    checkpoint = pending.item.source.checkpoint
-                    if checkpoint is not None and checkpoint.mailbox_key in stopped:
-                        results.append(stopped[checkpoint.mailbox_key])
-                        continue
-                    savepoint = session.begin_nested()
-                    try:
-                        decision = self._record(session, pending.item, roster)
-                        savepoint.commit()
-                    except Exception as exc:
-                        # Only this message is undone. Should even the rollback fail, the
-                        # transaction is lost: that raises, and the whole batch fails.
-                        savepoint.rollback()
-                        results.append(exc)
-                        if checkpoint is not None:
-                            stopped[checkpoint.mailbox_key] = exc
-                        continue
-                    results.append(decision)
-                    outcome = decision.outcome
-                    if outcome.kind is OutcomeKind.CONTACT:
-                        contact_pairs.update(match.pair_id for match in outcome.pairs)
-                    if checkpoint is not None:
-                        checkpoints[checkpoint.mailbox_key] = _later(
-                            checkpoints.get(checkpoint.mailbox_key), checkpoint
-                        )
-                    if outcome.kind not in _ROSTER_UNTOUCHED:
-                        roster = self._current_roster(session)
-                queries.end_intake_batch(session, contact_pairs, checkpoints.values())
+            try:
+                results = self._run_batch(batch, isolated=False)
+            except _MessageFailed:
+                results = self._run_batch(batch, isolated=True)
         except Exception as exc:  # the commit (or the transaction) failed: nothing of the batch is stored
             for pending in batch:
                 pending.fail(exc)
@@ -222,6 +201,59 @@ class Intake:
                 outcome.reason,
             )
             pending.succeed(outcome)
+
+    def _run_batch(self, batch: list[Pending[Arrival, Outcome]], *, isolated: bool) -> list[Decision | BaseException]:
+        """Record the batch in one transaction and commit it: each message's decision, or (when
+        `isolated`, each in a savepoint) what made it fail. Not isolated, a message that fails
+        raises `_MessageFailed` and nothing is committed."""
+        roster_before = self._roster
+        results: list[Decision | BaseException] = []
+        try:
+            with self.store.session() as session:
+                queries.begin_intake_batch(session)
+                roster = self._current_roster(session)
+                contact_pairs: set[str] = set()
+                checkpoints: dict[str, ImapCheckpoint] = {}
+                stopped: dict[str, BaseException] = {}  # IMAP folders in which a message failed
+                for pending in batch:
+                    checkpoint = pending.item.source.checkpoint
+                    if checkpoint is not None and checkpoint.mailbox_key in stopped:
+                        results.append(stopped[checkpoint.mailbox_key])
+                        continue
+                    if not isolated:
+                        try:
+                            decision = self._record(session, pending.item, roster)
+                        except Exception as exc:
+                            raise _MessageFailed from exc
+                    else:
+                        savepoint = session.begin_nested()
+                        try:
+                            decision = self._record(session, pending.item, roster)
+                            savepoint.commit()
+                        except Exception as exc:
+                            # Only this message is undone. Should even the rollback fail, the
+                            # transaction is lost: that raises, and the whole batch fails.
+                            savepoint.rollback()
+                            results.append(exc)
+                            if checkpoint is not None:
+                                stopped[checkpoint.mailbox_key] = exc
+                            continue
+                    results.append(decision)
+                    outcome = decision.outcome
+                    if outcome.kind is OutcomeKind.CONTACT:
+                        contact_pairs.update(match.pair_id for match in outcome.pairs)
+                    if checkpoint is not None:
+                        checkpoints[checkpoint.mailbox_key] = _later(
+                            checkpoints.get(checkpoint.mailbox_key), checkpoint
+                        )
+                    if outcome.kind not in _ROSTER_UNTOUCHED:
+                        roster = self._current_roster(session)
+                queries.end_intake_batch(session, contact_pairs, checkpoints.values())
+        except BaseException:
+            if self._roster is not roster_before:
+                self._roster = None  # read inside a transaction that did not commit: not the store's
+            raise
+        return results
 
     def _record(self, session: Session, arrival: Arrival, roster: Roster) -> Decision:
         """Decide one message and write what it means, in the batch's transaction."""

@@ -164,8 +164,8 @@ def record_question_text(
 
 
 def question_texts(session: Session, question_ids: tuple[int, ...]) -> list[bytes]:
-    rows = session.exec(select(QuestionMessage).where(QuestionMessage.id.in_(question_ids))).all()
-    return [q.raw for q in rows if q.raw is not None]
+    rows = session.execute(select(QuestionMessage.raw).where(QuestionMessage.id.in_(question_ids)))  # type: ignore[union-attr]
+    return [raw for (raw,) in rows if raw is not None]
 
 
 def record_simulated_contact(session: Session, pair_id: str, when: datetime, direction: str, key: str) -> None:
