@@ -28,9 +28,9 @@ from .settings import Settings
 log = logging.getLogger("mentormail.run")
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, durable: bool = True) -> Store:
     """Open the store, apply migrations, and keep the program row in step with the config."""
-    store = Store.open(settings.store.url)
+    store = Store.open(settings.store.url, durable=durable)
     program = settings.program
     with store.session() as session:
         people = settings.people

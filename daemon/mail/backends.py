@@ -88,8 +88,9 @@ class MaildirBackend:
     Any mail client, `ls` or `mentormail ingest` can then read what the program sent.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, durable: bool = True) -> None:
         self.directory = Path(directory)
+        self.durable = durable  # False for `simulate`'s preview, which nothing relies on after a crash
 
     def send(self, raw: bytes, envelope: Envelope) -> None:
         # A delivery agent's trace lines: in the file, the envelope (BCC copies included, and
@@ -121,12 +122,14 @@ class MaildirBackend:
             with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
                 file.write(data)
                 file.flush()
-                os.fsync(file.fileno())
+                if self.durable:
+                    os.fsync(file.fileno())
             os.rename(tmp, self.directory / "new" / name)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_directory(self.directory / "new")
+        if self.durable:
+            _fsync_directory(self.directory / "new")
 
 
 def _unique_name() -> str:

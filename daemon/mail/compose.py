@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import SMTP, default
+from email.policy import SMTP, EmailPolicy, default
+from functools import lru_cache
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,39 @@ from .render import Renderer
 # a long header of encoded words takes CPython seconds (2 s at 124 words, 33 s at 2,000), and
 # the coordinators should see the question as it was sent anyway.
 HEADER_POLICY = SMTP.clone(max_line_length=998, refold_source="none")
+
+
+class _RepeatingHeaders(EmailPolicy):
+    """HEADER_POLICY for the mail we write, remembering headers it has parsed and folded.
+
+    The program's mail repeats its headers (From, Auto-Submitted, a person's To, a topic's
+    Subject, thousands of times a round), and CPython's header registry parses and refolds each
+    from scratch: half of composing a mail. A header is a function of its name and text, and the
+    parsed header objects are never changed, so one per (name, text) serves every message.
+    """
+
+    def header_store_parse(self, name: str, value: object) -> tuple[str, object]:
+        if isinstance(value, str) and "\n" not in value and "\r" not in value:
+            return name, _parsed(self, name, value)
+        return super().header_store_parse(name, value)
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        if hasattr(value, "name"):  # a header object of ours (see header_store_parse)
+            return _folded(self, name, value)
+        return super().fold_binary(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(policy: EmailPolicy, name: str, value: str) -> object:
+    return policy.header_factory(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _folded(policy: EmailPolicy, name: str, value: object) -> bytes:
+    return EmailPolicy.fold_binary(policy, name, value)
+
+
+COMPOSING_POLICY = _RepeatingHeaders(**{**HEADER_POLICY.__dict__})
 
 # How long a reply or a bounce to the program's mail is taken as genuine, from the day it is sent.
 # Participants answer whichever of the round's mail is at hand (the pairing announcement, in the
@@ -98,9 +132,9 @@ class Composer:
         # even for two mails with the same claims on one day.
         message_id = f"{reply_token}.{hashlib.sha256(mail.key.encode()).hexdigest()[:12]}@{self.sender.domain}"
 
-        message = EmailMessage(policy=HEADER_POLICY)
-        message["From"] = Address(self.sender.name, addr_spec=self.sender.address)
-        message["To"] = [_address(person) for person in mail.to]
+        message = EmailMessage(policy=COMPOSING_POLICY)
+        message["From"] = str(Address(self.sender.name, addr_spec=self.sender.address))
+        message["To"] = ", ".join(str(_address(person)) for person in mail.to)
         message["Subject"] = rendered.subject
         message["Date"] = format_datetime(mail.due_at.astimezone(self.sender.zone))
         message["Message-ID"] = f"<{message_id}>"

@@ -20,6 +20,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from ...store import queries
 from ...store.db import Store
@@ -105,7 +106,7 @@ def _scratch_copy(settings: Settings, scratch: Settings) -> Store:
             real.backup(copy)
         real.close()
         copy.close()
-    return open_store(scratch)
+    return open_store(scratch, durable=False)  # a scratch copy: nothing in it must survive a crash
 
 
 def _with_store(settings: Settings, url: str) -> Settings:
@@ -143,14 +144,15 @@ def _run(
         arrived = 0
         while next_contact + arrived < len(contacts) and contacts[next_contact + arrived].when <= now:
             arrived += 1
-        _record_contacts(store, people, contacts[next_contact : next_contact + arrived], now)
-        next_contact += arrived
+        if arrived:
+            _record_contacts(store, people, contacts[next_contact : next_contact + arrived], now)
+            next_contact += arrived
         program_mail.plan(now)
         program_mail.deliver(now)
         # Answers to what just went out arrive within the hour; ours to them go at the next step.
         answered = people is not None and people.answer(backend.take(), now) > 0
-        last_noted = _note_sent(store, timeline, last_noted, zone)
         with store.session() as session:
+            last_noted = _note_sent(session, timeline, last_noted, zone)
             moments = [queries.next_planned_moment(session), queries.next_delivery_attempt(session)]
         if next_contact < len(contacts):
             moments.append(contacts[next_contact].when)
@@ -245,10 +247,9 @@ class _VirtualClock:
         return self.now
 
 
-def _note_sent(store: Store, timeline: Timeline, after_id: int, zone: ZoneInfo) -> int:
+def _note_sent(session: Session, timeline: Timeline, after_id: int, zone: ZoneInfo) -> int:
     """Add the mail sent since outbox row `after_id` to the timeline; returns the last row's id."""
-    with store.session() as session:
-        rows = queries.sent_after(session, after_id)
+    rows = queries.sent_after(session, after_id)
     for row in rows:
         local = queries.as_utc(row.due_at).astimezone(zone).date()
         timeline.weeks[local - timedelta(days=local.weekday())][row.kind] += 1

@@ -30,7 +30,7 @@ class RecordingMaildir(MaildirBackend):
     """The simulation's outbox: a Maildir, and a list of what was sent since it was last read."""
 
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory)
+        super().__init__(directory, durable=False)  # a preview: no fsync per mail
         self.sent: list[bytes] = []
 
     def send(self, raw: bytes, envelope: Envelope) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -89,14 +89,17 @@ def next_delivery_attempt(session: Session) -> datetime | None:
 
 def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
     """Sent: the rendered message is wiped, and so is the text of any question it forwarded."""
-    row = session.get(OutboxMessage, outbox_id)
-    if row is None:
-        return
-    row.status, row.sent_at, row.raw, row.last_error = "sent", now, None, ""
-    session.add(row)
-    for question in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in == outbox_id)):
-        question.raw = None
-        session.add(question)
+    session.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+    session.execute(_WIPE_FORWARDED, {"outbox_id": outbox_id})
+
+
+# Built once: delivery marks every mail it sends, and building a statement costs more than running it.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(status="sent", sent_at=bindparam("now"), raw=None, last_error="")
+)
+_WIPE_FORWARDED = update(QuestionMessage).where(QuestionMessage.forwarded_in == bindparam("outbox_id")).values(raw=None)
 
 
 def mark_attempt_failed(

@@ -104,9 +104,14 @@ def record_pair_plans(session: Session, now: datetime, plans: Iterable[tuple[Pai
     was read has raised `changes` past the value written here, so the pair is planned again."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for pair, next_due_at in plans:
-        planned = {"planned_changes": pair.changes, "planned_at": now, "next_due_at": next_due_at}
-        statement = insert(PairPlan).values(pair_id=pair.pair_id, changes=pair.changes, **planned)
+    rows = [
+        {"pair_id": pair.pair_id, "changes": pair.changes, "planned_changes": pair.changes, "planned_at": now,
+         "next_due_at": next_due_at}
+        for pair, next_due_at in plans
+    ]  # fmt: skip
+    for start in range(0, len(rows), IN_CHUNK // 5):  # five parameters a row
+        statement = insert(PairPlan).values(rows[start : start + IN_CHUNK // 5])
+        planned = {name: statement.excluded[name] for name in ("planned_changes", "planned_at", "next_due_at")}
         session.execute(statement.on_conflict_do_update(index_elements=["pair_id"], set_=planned))
 
 

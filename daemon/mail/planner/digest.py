@@ -12,12 +12,18 @@ from .due import DueMail, committee_members, template_context
 
 
 def digest_moments(calendar: Calendar, state: PlannerState, now: datetime) -> Iterable[datetime]:
-    """Today's and tomorrow's digest time: the digest is looked at daily."""
+    """The next digest time, if the digest then would have something to say.
+
+    Whether it would is known now: with the same state (anything new changes the program plan's
+    fingerprint, and the program is planned again), the digest at that time is what
+    `plan_digest` says of it now. So a quiet program is not looked at daily, only one with
+    something waiting (a question, a letter to decide, a bounce since the last digest).
+    """
     today = calendar.local_date(now)
-    return (
-        calendar.at(today, calendar.schedule.digest_time),
-        calendar.at(today + timedelta(days=1), calendar.schedule.digest_time),
-    )
+    next_time = calendar.at(today, calendar.schedule.digest_time)
+    if next_time <= now:
+        next_time = calendar.at(today + timedelta(days=1), calendar.schedule.digest_time)
+    return (next_time,) if next(plan_digest(calendar, state, next_time), None) is not None else ()
 
 
 def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
