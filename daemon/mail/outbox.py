@@ -23,16 +23,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ...store import queries
 from ...store.db import Store
 from ...store.models import OutboxMessage
+from ...store.planner_state import PlannerState
 from ..logs import describe_exception
 from .compose import Attachment, Composer
 from .planner import Calendar, DueMail, due_mail_for_pairs, next_moments, next_program_moment, program_due_mail
+from .planner.liaison import liaison_activity_options, liaison_summary_due
 from .render import TemplateError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 log = logging.getLogger("mentormail.outbox")
 
@@ -97,7 +103,7 @@ class Tick:
             planned = queries.program_plan(session)
             if planned is not None and planned.current(self.now, fingerprint):
                 return
-            state = queries.program_planner_state(session)
+            state = with_liaison_activity(session, self.calendar, queries.program_planner_state(session), self.now)
             due = program_due_mail(self.calendar, state, self.now)
             forwarded = [(mail, tuple(queries.question_texts(session, mail.forwards))) for mail in due]
         moment = next_program_moment(self.calendar, state, self.now)
@@ -121,6 +127,18 @@ class Tick:
                         log.info("enqueued %s", mail.key)
                 if start + BATCH_SIZE >= len(rows):
                     then(session)
+
+
+def with_liaison_activity(session: Session, calendar: Calendar, state: PlannerState, now: datetime) -> PlannerState:
+    """The program-wide state (pairs without contacts) with the figures of the liaison summary
+    due at `now`, read in SQL, when one is due and not yet sent: the only committee mail that
+    needs the pairs' contacts."""
+    found = liaison_summary_due(calendar, state, now)
+    if found is None:
+        return state
+    _, at = found
+    activity = queries.liaison_activity(session, at, **liaison_activity_options(calendar, state, at))
+    return replace(state, liaison_activity=activity)
 
 
 def tick(

@@ -23,6 +23,8 @@ One module per concern; every public name is re-exported here, so callers write
   commands obeyed once per mail, letter requests.
 - `reports`: reading for status and export: `pair_activity`, `monthly_contacts`,
   `survey_rows`, `days_since_contact`.
+- `summary`: the liaison summary's figures per pair as of a moment, in one grouped query
+  (`liaison_activity`).
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -89,6 +91,7 @@ from .reports import (
 )
 from .roster import bump_roster_version, load_roster, name_of, roster_version, set_pair_status, sync_program
 from .roster_import import ImportCounts, apply_roster
+from .summary import liaison_activity
 from .times import as_utc
 
 __all__ = [
@@ -128,6 +131,8 @@ __all__ = [
     # planner
     "pair_planner_state",
     "planner_state",
+    # summary
+    "liaison_activity",
     "program_planner_state",
     # plans
     "PairToPlan",
