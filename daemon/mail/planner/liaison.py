@@ -199,25 +199,23 @@ def sections(calendar: Calendar, state: PlannerState, at: datetime, figures: Map
     started = _started(calendar, state, at)
     running = [p for p in started if p.status == "active"]
 
-    def last(pair: PairState) -> datetime | None:
+    # Days since each running pair's last contact (None: never), worked out once per pair.
+    quiet: dict[str, int | None] = {}
+    for pair in running:
         found = figures.get(pair.pair_id)
-        return found.last_contact if found else None
+        quiet[pair.pair_id] = (at - found.last_contact).days if found else None
 
-    def quiet_for(pair: PairState, days: int) -> bool:
-        moment = last(pair)
-        return moment is not None and (at - moment).days >= days
+    def quiet_for(pair: PairState, low: int, high: int | None = None) -> bool:
+        days = quiet[pair.pair_id]
+        return days is not None and days >= low and (high is None or days < high)
 
     low_ratings, contact_requests = _checkin_concerns(started, state.checkins, at)
     return Sections(
         started=started,
         running=running,
-        never_started=[p for p in running if last(p) is None],
+        never_started=[p for p in running if quiet[p.pair_id] is None],
         inactive_45=[p for p in running if quiet_for(p, LONG_INACTIVE_DAYS)],
-        inactive_30=[
-            p
-            for p in running
-            if quiet_for(p, calendar.schedule.inactive_after_days) and not quiet_for(p, LONG_INACTIVE_DAYS)
-        ],
+        inactive_30=[p for p in running if quiet_for(p, calendar.schedule.inactive_after_days, LONG_INACTIVE_DAYS)],
         one_sided=[p for p in running if (found := figures.get(p.pair_id)) is not None and found.one_sided],
         paused=[p for p in started if p.status == "paused"],
         low_ratings=low_ratings,
@@ -413,9 +411,9 @@ def pairs_csv(
     for pair in found.started:
         figure = figures.get(pair.pair_id)
         cells: list[object] = [
-            pair.pair_id,
-            pair.mentor.name,
-            pair.mentee.name,
+            spreadsheet_safe(pair.pair_id),  # the roster's words; the rest are ours or numbers
+            spreadsheet_safe(pair.mentor.name),
+            spreadsheet_safe(pair.mentee.name),
             pair.status,
             " ".join(categories.get(pair.pair_id, ["active"])),
             (at - figure.last_contact).days if figure else "",
@@ -423,7 +421,7 @@ def pairs_csv(
             figure.mentee_to_mentor if figure else 0,
             ratings.get(pair.pair_id, ""),
         ]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        writer.writerow(cells)
     return buffer.getvalue().encode("utf-8")
 
 
