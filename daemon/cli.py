@@ -26,16 +26,17 @@ from .intake.ingest import Explanation
 from .logs import describe_exception
 from .operation.export import (
     COLUMNS,
-    as_csv,
-    as_json,
     contact_rows,
     survey_columns,
+    survey_csv_rows,
     survey_export_rows,
+    write_csv,
+    write_json,
 )
 from .operation.outbox_view import outbox_document, outbox_table
 from .operation.simulate import TRAFFIC_KINDS, ProgressBar, SimulationError, simulate
 from .operation.starter import create_starter
-from .operation.status import status_document, status_table
+from .operation.status import pair_status, status_document, status_table
 from .service import build_intake, open_store, run
 from .settings import ConfigError, Settings, load_settings
 
@@ -315,8 +316,11 @@ def _status(args: argparse.Namespace) -> int:
             activity = queries.pair_activity(session)
     finally:
         store.close()
-    document = status_document(activity, datetime.now(timezone.utc))
-    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else status_table(document))
+    now = datetime.now(timezone.utc)
+    if args.json:
+        write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity))
+    else:
+        print(status_table(status_document(activity, now)))
     return EXIT_OK
 
 
@@ -352,14 +356,22 @@ def _export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = open_store(settings)
     try:
+        # Written as the rows are read: the session stays open until the last one is out.
         with store.session() as session:
             if args.what == "contacts":
-                rows, columns = contact_rows(queries.monthly_contacts(session, settings.program.zone)), COLUMNS
+                months = queries.monthly_contacts(session, settings.program.zone)
+                if args.format == "json":
+                    write_json(sys.stdout, "contacts", contact_rows(months))
+                else:
+                    write_csv(sys.stdout, months, COLUMNS)
             else:
-                rows, columns = survey_export_rows(queries.survey_rows(session)), survey_columns(settings.surveys)
+                answers, columns = survey_export_rows(queries.survey_rows(session)), survey_columns(settings.surveys)
+                if args.format == "json":
+                    write_json(sys.stdout, "surveys", answers)
+                else:
+                    write_csv(sys.stdout, survey_csv_rows(answers, columns), columns)
     finally:
         store.close()
-    sys.stdout.write(as_json(args.what, rows) if args.format == "json" else as_csv(rows, columns))
     return EXIT_OK
 
 

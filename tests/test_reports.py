@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import Program, free_port
+from mentormail.daemon.operation.export import write_json
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
 from mentormail.store import queries
@@ -147,3 +148,22 @@ def test_an_export_of_a_program_without_pairs_is_just_the_header(tmp_path: Path)
         "pair_id,mentor,mentee,month,mentor_to_mentee,mentee_to_mentor,email,phone,meeting\n"  # CRLF, read as text
     )
     assert program.cli("export", "contacts", "--format", "json").stdout == '{\n  "contacts": []\n}\n'
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [{}],
+        [{"a": 1, "b": "x"}, {"c": None}],
+        [{"nested": {"contacts": {"m": 1}, "flags": ["one_sided", "bouncing"], "none": [], "empty": {}}}],
+        [{"text": 'Cléo "quoted" \\ back\nslash \u2028', "float": 1.5, "yes": True, "no": False, "tuple": (1, 2)}],
+        [{"deep": [[1, [2, {"k": [3]}]], {}]}],
+    ],
+    ids=["no_rows", "empty_row", "scalars", "nested", "escapes", "deep"],
+)
+def test_json_written_a_row_at_a_time_is_laid_out_as_json_dumps_would(rows: list[dict[str, object]]) -> None:
+    """`status --json` and the exports stream their JSON; a reader may compare it as text."""
+    out = io.StringIO()
+    write_json(out, "rows", iter(rows))
+    assert out.getvalue() == json.dumps({"rows": rows}, ensure_ascii=False, indent=2) + "\n"

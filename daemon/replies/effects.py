@@ -265,7 +265,7 @@ class ReplyEffects:
         return "done: declined" + (f" ({reason})" if reason else "")
 
     def _status(self, session: Session, decision: Decision, command: Command) -> str:
-        activity = next((a for a in queries.pair_activity(session) if a.pair_id == command.pair), None)
+        activity = next(iter(queries.pair_activity(session, command.pair)), None)
         if activity is None:
             return f"not done: no pair {command.pair!r}"
         last = activity.last_contact.date().isoformat() if activity.last_contact else "never"
