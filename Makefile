@@ -6,7 +6,7 @@ CONFIG := config/example.toml
 # How long `make fuzz` feeds inputs; CI runs a one-minute fuzz after the tests.
 FUZZ_SECONDS ?= 600
 
-.PHONY: run test bench fuzz install lock clean
+.PHONY: run test bench bench-scale fuzz install lock clean
 
 # A fresh virtual environment with the pinned versions (requirements.lock), then the project.
 $(BIN)/mentormail: pyproject.toml requirements.lock
@@ -33,6 +33,12 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.bench.run
+
+# status, export, import-roster (and the planner's and the summary's figures) at 100, 1,000 and
+# 10,000 pairs beside their ceilings (tests/bench/README.md, "Scale"). BENCH_SCALE_ARGS passes
+# options: --sizes 100,1000 --only status --rebuild.
+bench-scale: install
+	$(BIN)/python -m tests.bench.scale $(BENCH_SCALE_ARGS)
 
 # Mutated corpus and synthetic mail through intake, the reply parsers and a planner tick (tests/fuzz);
 # fails on unhandled errors or inputs with no outcome. FUZZ_ARGS passes more options (see --help).
