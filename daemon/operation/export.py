@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TextIO
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TextIO
 
 from ...store.queries import MonthlyContacts, SurveyRow
 from ..settings import SurveySettings
@@ -72,6 +72,13 @@ def write_json(out: TextIO, name: str, rows: Iterable[dict[str, object]]) -> Non
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+# The commonest scalars encoded without the encoder's own dispatch (the same text it gives).
+_SCALAR_ENCODERS: dict[type, Callable[[Any], str]] = {
+    str: json.encoder.encode_basestring,  # ensure_ascii=False's encoder (C)
+    int: int.__repr__,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda _: "null",
+}
 
 
 def _layout(value: object, indent: str) -> str:
@@ -86,7 +93,8 @@ def _layout(value: object, indent: str) -> str:
         return f"[\n{inner}{items}\n{indent}]"
     if isinstance(value, (dict, list, tuple)):  # empty, or keys json turns into strings
         return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
-    return _encode(value)
+    scalar = _SCALAR_ENCODERS.get(value.__class__)
+    return scalar(value) if scalar is not None else _encode(value)
 
 
 def write_csv(out: TextIO, rows: Iterable[Sequence[object]], columns: tuple[str, ...] = COLUMNS) -> None:
