@@ -190,30 +190,8 @@ def all_figures() -> list[FigureFunction]:
             if missing.name != name:  # the module is there but something it imports is not
                 raise
             continue
-        figures += [_as_function(entry) for entry in module.FIGURES]
+        figures += module.FIGURES
     return figures
-
-
-def _as_function(entry: object) -> FigureFunction:
-    """A figure function as is; or an object with `name`, `target` and `measure(store)` giving a
-    reading (`ours`, `ceiling`, `unit`, `met`), the shape tests/bench/scale_summary.py uses."""
-    if not hasattr(entry, "measure"):
-        return entry  # type: ignore[return-value]
-
-    def figure(store: ScaleStore, workdir: Path) -> Figure:
-        reading = entry.measure(store)  # type: ignore[attr-defined]
-        return Figure(
-            entry.name,  # type: ignore[attr-defined]
-            reading.ours,
-            reading.ceiling,
-            "bare GROUP BY" if reading.ceiling is not None else "-",
-            entry.target,  # type: ignore[attr-defined]
-            reading.met,
-            reading.unit,
-        )
-
-    figure.__name__ = entry.name.replace(" ", "_")  # type: ignore[attr-defined]
-    return figure
 
 
 def chosen(figures: list[FigureFunction], only: list[str]) -> list[FigureFunction]:
