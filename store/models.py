@@ -38,7 +38,10 @@ class Person(SQLModel, table=True):
 
 
 class Pair(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("mentor_id", "mentee_id"),)
+    __table_args__ = (
+        UniqueConstraint("mentor_id", "mentee_id"),
+        Index("ix_pair_started_on_id", "started_on", "id"),  # the order status and export list pairs in
+    )
 
     id: str = Field(primary_key=True)  # the roster's pair_id, or a number given at import
     mentor_id: int = Field(foreign_key="person.id", index=True)

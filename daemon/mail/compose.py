@@ -18,8 +18,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, EmailPolicy, default
-from functools import lru_cache
 from email.utils import format_datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from ...parsers.tokens import MAX_REFERENCE_LENGTH, Claims, Purpose, make_token, reply_address
@@ -48,14 +48,33 @@ class _RepeatingHeaders(EmailPolicy):
     """
 
     def header_store_parse(self, name: str, value: object) -> tuple[str, object]:
-        if isinstance(value, str) and "\n" not in value and "\r" not in value:
+        if isinstance(value, str) and not hasattr(value, "name") and "\n" not in value and "\r" not in value:
             return name, _parsed(self, name, value)
         return super().header_store_parse(name, value)
 
     def fold_binary(self, name: str, value: object) -> bytes:
-        if hasattr(value, "name"):  # a header object of ours (see header_store_parse)
+        if hasattr(value, "name") and not isinstance(value, _MadeHere):  # a parsed header, seen before
             return _folded(self, name, value)
         return super().fold_binary(name, value)
+
+
+class _MadeHere(str):
+    """A header whose value this module made, one line of ASCII (the Message-ID, the signed
+    Reply-To, the date): written as it is. Parsing such a value with the header registry only to
+    write it back unchanged was a third of composing a mail; anything a person wrote (names,
+    subjects) still goes through the registry, which encodes it."""
+
+    defects: tuple[object, ...] = ()
+
+    def __new__(cls, name: str, value: str) -> _MadeHere:
+        if not value.isascii() or not value.isprintable() or len(name) + 2 + len(value) > 998:
+            raise ValueError(f"{name}: not one line of printable ASCII")
+        made = super().__new__(cls, value)
+        made.name = name
+        return made
+
+    def fold(self, *, policy: EmailPolicy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 @lru_cache(maxsize=4096)
@@ -136,9 +155,9 @@ class Composer:
         message["From"] = str(Address(self.sender.name, addr_spec=self.sender.address))
         message["To"] = ", ".join(str(_address(person)) for person in mail.to)
         message["Subject"] = rendered.subject
-        message["Date"] = format_datetime(mail.due_at.astimezone(self.sender.zone))
-        message["Message-ID"] = f"<{message_id}>"
-        message["Reply-To"] = reply_address(self.sender.address, reply_token)
+        message["Date"] = _MadeHere("Date", format_datetime(mail.due_at.astimezone(self.sender.zone)))
+        message["Message-ID"] = _MadeHere("Message-ID", f"<{message_id}>")
+        message["Reply-To"] = _MadeHere("Reply-To", reply_address(self.sender.address, reply_token))
         message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
         message["X-Mentormail-Kind"] = mail.kind

@@ -167,10 +167,10 @@ def _run(
 def _record_contacts(store: Store, people: SyntheticPeople | None, arrived: Sequence[_Contact], now: datetime) -> None:
     """Email contacts go straight into the store, together; reported calls through intake."""
     with store.session() as session:
-        for contact in arrived:
-            if contact.channel == "email":
-                key = f"simulated:{contact.pair_id}:{contact.n}"
-                queries.record_simulated_contact(session, contact.pair_id, contact.when, contact.direction, key)
+        emailed = [
+            (c.pair_id, c.when, c.direction, f"simulated:{c.pair_id}:{c.n}") for c in arrived if c.channel == "email"
+        ]
+        queries.record_simulated_contacts(session, emailed)
     for contact in arrived:
         if contact.channel != "email" and people is not None:
             people.report_call(contact.writer, now)

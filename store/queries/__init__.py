@@ -40,7 +40,7 @@ from .intake import (
     question_texts,
     record_outcome,
     record_question_text,
-    record_simulated_contact,
+    record_simulated_contacts,
     save_checkpoint,
     seen_before,
 )
@@ -114,7 +114,7 @@ __all__ = [
     "question_texts",
     "record_outcome",
     "record_question_text",
-    "record_simulated_contact",
+    "record_simulated_contacts",
     "save_checkpoint",
     "seen_before",
     # outbox
