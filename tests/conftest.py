@@ -167,7 +167,7 @@ planner_interval_minutes = 1
             capture_output=True,
             text=True,
             cwd=self.root,
-            timeout=120,
+            timeout=600,  # generous: the machines that run the tests are busy
         )
         if check and result.returncode != 0:
             raise AssertionError(f"mentormail {' '.join(args)} exited {result.returncode}: {result.stderr}")
