@@ -241,9 +241,10 @@ def _bare_p99(workdir: Path, pairs: int, seconds: float = 10.0) -> float:
 
 def run_peak_rss(store: ScaleStore, workdir: Path) -> Figure:
     run = _measure_run(store)
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's (this bench's).
     floor = subprocess.run(
-        [sys.executable, "-c", "import resource, mentormail.daemon.cli; "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+        [sys.executable, "-c", "import re, mentormail.daemon.cli; print(re.search(r'VmHWM:\\s+(\\d+)', "
+         "open('/proc/self/status').read()).group(1))"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     ceiling = int(floor.stdout) / 1024
