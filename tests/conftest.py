@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -285,6 +286,19 @@ def reply(
     else:
         msg.set_content(html, subtype="html")
     return msg
+
+
+def send_each(port: int, messages: list[EmailMessage]) -> list[int]:
+    """Each message over one SMTP connection, in turn; the reply code each got (250 or the refusal's)."""
+    codes = []
+    with smtplib.SMTP("127.0.0.1", port, timeout=120) as smtp:
+        for msg in messages:
+            try:
+                smtp.send_message(msg, to_addrs=[PROGRAM_ADDRESS])
+                codes.append(250)
+            except smtplib.SMTPDataError as refused:
+                codes.append(refused.smtp_code)
+    return codes
 
 
 def dsn_for(address: str, message_id: str = "bounce-1@mx.example.com") -> bytes:

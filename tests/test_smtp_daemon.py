@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, require_tool
+from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, require_tool, send_each
 
 # aiosmtpd-style named status codes, so a failing assertion reads as a protocol fact.
 OK = 250
@@ -164,25 +164,14 @@ def test_parallel_connections_are_answered_after_their_batch_commits_and_451_whe
             """
         )
 
-    def send_share(share: list[EmailMessage]) -> list[int]:
-        codes = []
-        with smtplib.SMTP("127.0.0.1", program.smtp_port, timeout=60) as smtp:
-            for msg in share:
-                try:
-                    smtp.send_message(msg, to_addrs=[PROGRAM_ADDRESS])
-                    codes.append(OK)
-                except smtplib.SMTPDataError as refused:
-                    codes.append(refused.smtp_code)
-        return codes
-
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-        assert list(pool.map(send_share, shares)) == [[TRY_AGAIN_LATER] * 5] * 6
+        assert list(pool.map(lambda share: send_each(program.smtp_port, share), shares)) == [[TRY_AGAIN_LATER] * 5] * 6
     assert program.contacts() == {"p1": (0, 0), "p2": (0, 0), "p3": (0, 0)}
     with sqlite3.connect(program.database) as db:
         db.execute("DROP TRIGGER break_commit")
     # The sending servers try again: every message is answered 250 and counted exactly once.
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-        assert list(pool.map(send_share, shares)) == [[OK] * 5] * 6
+        assert list(pool.map(lambda share: send_each(program.smtp_port, share), shares)) == [[OK] * 5] * 6
     daemon.stop()
     assert program.contacts() == {"p1": (15, 0), "p2": (0, 15), "p3": (0, 0)}
 

@@ -10,7 +10,6 @@ savepoint is undone) or a COMMIT refused (the whole batch is).
 
 from __future__ import annotations
 
-import smtplib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-from conftest import PROGRAM_ADDRESS, Program, free_port, message, wait_until
+from conftest import PROGRAM_ADDRESS, Program, free_port, message, send_each, wait_until
 from mentormail.daemon.intake.ingest import Intake
 from mentormail.daemon.intake.smtp import IntakeHandler, server_class
 from mentormail.daemon.service import build_intake, open_store
@@ -102,19 +101,6 @@ def server(program: Program) -> Iterator[Server]:
         store.close()
 
 
-def send(port: int, messages: list[EmailMessage]) -> list[int]:
-    """Each message over one connection, in turn; the reply code each got."""
-    codes = []
-    with smtplib.SMTP("127.0.0.1", port, timeout=120) as smtp:
-        for msg in messages:
-            try:
-                smtp.send_message(msg, to_addrs=[PROGRAM_ADDRESS])
-                codes.append(OK)
-            except smtplib.SMTPDataError as refused:
-                codes.append(refused.smtp_code)
-    return codes
-
-
 def in_parallel(port: int, shares: list[list[EmailMessage]]) -> Callable[[], list[list[int]]]:
     """Start one connection per share now; the returned call waits for them and gives their codes."""
     results: list[list[int]] = [[] for _ in shares]
@@ -122,7 +108,7 @@ def in_parallel(port: int, shares: list[list[EmailMessage]]) -> Callable[[], lis
 
     def client(index: int) -> None:
         try:
-            results[index] = send(port, shares[index])
+            results[index] = send_each(port, shares[index])
         except BaseException as exc:  # surfaced in the test's thread
             errors.append(exc)
 
