@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import smtplib
@@ -70,6 +71,9 @@ _ticks: dict[int, _Ticks] = {}
 
 
 def _measure_ticks(store: ScaleStore) -> _Ticks:
+    # A daemon at its default level logs every key it enqueues; the in-process CLI figures left
+    # the root logger at that level, and writing 30,000 lines would be timed too.
+    logging.getLogger("mentormail").setLevel(logging.WARNING)
     if store.pairs not in _ticks:
         settings = load_settings(store.program.config)
         db = open_store(settings)
