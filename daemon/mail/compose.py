@@ -77,12 +77,12 @@ class _MadeHere(str):
         return f"{self.name}: {self}{policy.linesep}"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _parsed(policy: EmailPolicy, name: str, value: str) -> object:
     return policy.header_factory(name, value)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _folded(policy: EmailPolicy, name: str, value: object) -> bytes:
     return EmailPolicy.fold_binary(policy, name, value)
 
