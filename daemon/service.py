@@ -96,9 +96,9 @@ async def _serve(settings: Settings, intake: Intake) -> None:
         imap_thread.start()
         log.info("IMAP intake watching %s on %s", settings.intake_imap.folder, settings.intake_imap.host)
 
-    scheduler = Scheduler(
-        ProgramMail(intake.store, settings), timedelta(minutes=settings.schedule.planner_interval_minutes)
-    )
+    # One composing process: a tick's composing then leaves this process (and intake) alone.
+    program_mail = ProgramMail(intake.store, settings, compose_workers=1)
+    scheduler = Scheduler(program_mail, timedelta(minutes=settings.schedule.planner_interval_minutes))
     scheduler.start()
     log.info("mentormail running for %s", settings.program.address)
     await stopping.wait()

@@ -13,8 +13,9 @@ add nothing twice, since the outbox ignores a key it already holds.
 
 Like a GNU Mailman runner that shunts a message it cannot handle, a mail that cannot be composed
 (a template that fails on one person's data, a forwarded question no encoder can write) does not
-stop the rest: it is enqueued as `failed` with its reason, so the coordinators' next digest and
-`mentormail outbox --failed` list it, and every other mail goes out.
+stop the rest: it is enqueued as `failed` with its reason (`composing.compose_or_set_aside`), so
+the coordinators' next digest and `mentormail outbox --failed` list it, and every other mail
+goes out.
 """
 
 from __future__ import annotations
@@ -29,13 +30,10 @@ from typing import TYPE_CHECKING
 
 from ...store import queries
 from ...store.db import Store
-from ...store.models import OutboxMessage
 from ...store.planner_state import PlannerState
-from ..logs import describe_exception
-from .compose import Attachment, Composer
+from .composing import Composing
 from .planner import Calendar, DueMail, due_mail_for_pairs, next_moments, next_program_moment, program_due_mail
 from .planner.liaison import liaison_activity_options, liaison_summary_due
-from .render import TemplateError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -55,7 +53,7 @@ class Tick:
 
     store: Store
     calendar: Calendar
-    composer: Composer
+    composing: Composing
     now: datetime
     stop: threading.Event = field(default_factory=threading.Event)
     added: list[str] = field(default_factory=list)
@@ -113,10 +111,8 @@ class Tick:
         """Compose outside any transaction, then write `BATCH_SIZE` mails a transaction; `then`
         (the plans these mails came from) goes with the last write, so a crash before it only
         means the same mails are planned, and ignored by the outbox, again."""
-        rows = [
-            (mail, compose_or_set_aside(self.composer, mail, texts, mail.attachments, now=self.now))
-            for mail, texts in due
-        ]
+        composed = self.composing.compose_all([(mail, texts, mail.attachments) for mail, texts in due], self.now)
+        rows = list(zip((mail for mail, _ in due), composed, strict=True))
         for start in range(0, max(len(rows), 1), BATCH_SIZE):
             with self.store.session() as session:
                 for mail, row in rows[start : start + BATCH_SIZE]:
@@ -142,55 +138,7 @@ def with_liaison_activity(session: Session, calendar: Calendar, state: PlannerSt
 
 
 def tick(
-    store: Store, calendar: Calendar, composer: Composer, now: datetime, stop: threading.Event | None = None
+    store: Store, calendar: Calendar, composing: Composing, now: datetime, stop: threading.Event | None = None
 ) -> list[str]:
     """Enqueue everything due at `now`; returns the keys that were added (set-aside ones included)."""
-    return Tick(store, calendar, composer, now, stop or threading.Event()).run()
-
-
-def compose_or_set_aside(
-    composer: Composer,
-    mail: DueMail,
-    forwarded: Sequence[bytes] = (),
-    attachments: Sequence[Attachment] = (),
-    *,
-    now: datetime,
-) -> OutboxMessage:
-    """The composed mail, or, when it cannot be composed, a `failed` row under its key saying why.
-
-    Never raises for the mail's own data: every mail the program sends goes through here, so one
-    person's or one question's data can stop only their own mail.
-    """
-    try:
-        return composer.compose(mail, forwarded, attachments)
-    except Exception as error:  # noqa: BLE001 - whatever one mail's data does, the others go on
-        where = describe_exception(error)  # type and place only: the data may be a participant's
-        log.warning("set aside %s: it could not be composed (%s)", mail.key, where)
-        reason = (
-            f"could not be composed: {_readable(error)}"
-            if isinstance(error, TemplateError)
-            else f"could not be composed ({where})"
-        )
-        return OutboxMessage(
-            key=mail.key,
-            kind=mail.kind,
-            pair_id=mail.pair_id,
-            recipients=" ".join(_printable(person.email) for person in mail.to),
-            envelope_sender="",
-            message_id="",
-            raw=None,
-            due_at=mail.due_at,
-            status="failed",
-            next_attempt_at=now,
-            last_error=reason,
-            sent_at=now,
-        )
-
-
-def _readable(error: Exception) -> str:
-    """A template's error names the template and line; keep it to one printable line."""
-    return _printable(str(error))[:300]
-
-
-def _printable(text: str) -> str:
-    return "".join(char if char.isprintable() else " " for char in text)
+    return Tick(store, calendar, composing, now, stop or threading.Event()).run()

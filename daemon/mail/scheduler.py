@@ -20,7 +20,7 @@ from ...store.db import Store
 from ..logs import describe_exception
 from ..settings import Settings
 from .backends import backend_for
-from .compose import Composer
+from .composing import Composing
 from .delivery import Deliverer
 from .outbox import tick
 from .planner import Calendar
@@ -38,16 +38,19 @@ def utc_now() -> datetime:
 class ProgramMail:
     """The program's own mail: plan, compose, enqueue, deliver. Shared by `run` and `simulate`."""
 
-    def __init__(self, store: Store, settings: Settings, deliverer: Deliverer | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, deliverer: Deliverer | None = None, *, compose_workers: int = 0
+    ) -> None:
+        """`compose_workers`: processes that compose a tick's mail (0: this one; see composing.py)."""
         self.store = store
         self.calendar = Calendar.from_settings(settings)
-        self.composer = Composer.for_settings(settings)
+        self.composing = Composing.in_workers(settings, compose_workers)
         give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
         self.deliverer = deliverer or Deliverer(store, backend_for(settings.delivery), give_up)
         self.stopping = threading.Event()
 
     def plan(self, now: datetime) -> list[str]:
-        return tick(self.store, self.calendar, self.composer, now, self.stopping)
+        return tick(self.store, self.calendar, self.composing, now, self.stopping)
 
     def stop(self) -> None:
         """Ends a running tick between two batches (the rest is planned at the next start)."""
@@ -57,6 +60,7 @@ class ProgramMail:
         self.deliverer.deliver_due(now)
 
     def close(self) -> None:
+        self.composing.close()
         self.deliverer.backend.close()
 
 

@@ -128,7 +128,8 @@ def _run(
 
     backend = RecordingMaildir(outbox)
     give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
-    program_mail = ProgramMail(store, settings, Deliverer(store, backend, give_up))
+    # Two composing processes: nothing else runs meanwhile, and composing is most of a preview.
+    program_mail = ProgramMail(store, settings, Deliverer(store, backend, give_up), compose_workers=2)
     clock = _VirtualClock(start)
     people = SyntheticPeople(settings, build_intake(settings, store, clock)) if replies else None
     months = settings.program.months

@@ -29,8 +29,8 @@ from ...store.planner_state import Person
 from ...store.roster import Participant, RosterPair
 from ..intake.ingest import Decision
 from ..mail.compose import Attachment, Composer
+from ..mail.composing import compose_or_set_aside
 from ..mail.letters import LetterFacts, letter_pdf
-from ..mail.outbox import compose_or_set_aside
 from ..mail.planner import DueMail, add_months
 from ..settings import Settings, SurveySettings
 

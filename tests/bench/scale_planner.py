@@ -174,8 +174,13 @@ _runs: dict[int, _Run] = {}
 
 
 def _peak_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+    """The daemon's peak resident memory and its composing worker's, added up."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in (pid, *map(int, children)):
+        status = Path(f"/proc/{process}/status").read_text()
+        total += int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+    return total / 1024
 
 
 def _start(store: ScaleStore, log: Path) -> subprocess.Popen[bytes]:
@@ -253,7 +258,7 @@ def run_peak_rss(store: ScaleStore, workdir: Path) -> Figure:
     )  # fmt: skip
     ceiling = int(floor.stdout) / 1024
     met = run.peak_mb <= RSS_TARGET_MB
-    return Figure("peak RSS of run, first tick done", run.peak_mb, ceiling, "Python + the daemon's imports",
+    return Figure("peak RSS of run and its composing worker, first tick done", run.peak_mb, ceiling, "Python + the daemon's imports",
                   f"≤ {RSS_TARGET_MB} MB", met, unit="MB")  # fmt: skip
 
 
