@@ -258,8 +258,9 @@ def run_peak_rss(store: ScaleStore, workdir: Path) -> Figure:
     )  # fmt: skip
     ceiling = int(floor.stdout) / 1024
     met = run.peak_mb <= RSS_TARGET_MB
-    return Figure("peak RSS of run and its composing worker, first tick done", run.peak_mb, ceiling, "Python + the daemon's imports",
-                  f"≤ {RSS_TARGET_MB} MB", met, unit="MB")  # fmt: skip
+    name = "peak RSS of run and its composing worker, first tick done"
+    floor_name = "one Python + the daemon's imports"
+    return Figure(name, run.peak_mb, ceiling, floor_name, f"≤ {RSS_TARGET_MB} MB", met, unit="MB")
 
 
 def run_sigterm_during_first_tick(store: ScaleStore, workdir: Path) -> Figure:
