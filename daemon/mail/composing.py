@@ -3,8 +3,8 @@
 Composing is the CPU-bound part of a tick (templates, MIME, folding: 3-6 ms a mail, 30,000
 mails for the first tick of a 10,000-pair program). In one process it holds the interpreter's
 lock for seconds at a time, and SMTP intake, whose every message needs the lock many times
-over, waits for it. `mentormail run` therefore composes in a worker process (and `simulate`,
-which has nothing else to do meanwhile, in two), and the tick only waits for the result.
+over, waits for it. `mentormail run` therefore composes in a worker process, and the tick only
+waits for the result (releasing the lock).
 
 The workers are given the mail as plain values (`DueMail`, question texts, attachments) and
 give back the outbox row's values; they touch no database and write no file, so nothing of a

@@ -128,8 +128,9 @@ def _run(
 
     backend = RecordingMaildir(outbox)
     give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
-    # Two composing processes: nothing else runs meanwhile, and composing is most of a preview.
-    program_mail = ProgramMail(store, settings, Deliverer(store, backend, give_up), compose_workers=2)
+    # Composed in this process: with nothing else running here, worker processes gained nothing
+    # (measured: 17.8 s against 18.4 s for six weeks of 1,000 pairs; the tick waits for them).
+    program_mail = ProgramMail(store, settings, Deliverer(store, backend, give_up))
     clock = _VirtualClock(start)
     people = SyntheticPeople(settings, build_intake(settings, store, clock)) if replies else None
     months = settings.program.months

@@ -175,7 +175,8 @@ _runs: dict[int, _Run] = {}
 
 def _peak_mb(pid: int) -> float:
     """The daemon's peak resident memory and its composing worker's, added up."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    # A child is listed under the thread that started it (the worker: the planner's thread).
+    children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     total = 0
     for process in (pid, *map(int, children)):
         status = Path(f"/proc/{process}/status").read_text()
