@@ -96,8 +96,8 @@ async def _serve(settings: Settings, intake: Intake) -> None:
         imap_thread.start()
         log.info("IMAP intake watching %s on %s", settings.intake_imap.folder, settings.intake_imap.host)
 
-    # One composing process: a tick's composing then leaves this process (and intake) alone.
-    program_mail = ProgramMail(intake.store, settings, compose_workers=1)
+    workers = 1 if settings.schedule.compose_in_worker else 0  # see composing.py
+    program_mail = ProgramMail(intake.store, settings, compose_workers=workers)
     scheduler = Scheduler(program_mail, timedelta(minutes=settings.schedule.planner_interval_minutes))
     scheduler.start()
     log.info("mentormail running for %s", settings.program.address)

@@ -11,8 +11,7 @@ from datetime import datetime, timezone
 from email import message_from_bytes, policy
 
 import pytest
-from conftest import Program
-
+from conftest import Daemon, Program, wait_until
 from mentormail.daemon.mail.composing import CHUNK, Composing
 from mentormail.daemon.mail.planner import Calendar, due_mail
 from mentormail.daemon.service import open_store
@@ -30,8 +29,8 @@ def work(program: Program):  # type: ignore[no-untyped-def]
     with store.session() as session:
         state = queries.planner_state(session)
     store.close()
-    due = due_mail(Calendar.from_settings(settings), state, MID_ROUND) * 2  # enough to go to the workers
-    assert len(due) >= CHUNK
+    due = due_mail(Calendar.from_settings(settings), state, MID_ROUND) * 2  # more than a worker's chunk
+    assert len(due) > CHUNK
     return settings, [(mail, (), mail.attachments) for mail in due]
 
 
@@ -85,3 +84,19 @@ def test_when_a_worker_dies_its_batch_is_composed_here_and_the_next_gets_a_new_w
         assert len(workers.compose_all(items, MID_ROUND)) == len(items)  # a new worker
     finally:
         workers.close()
+
+
+def test_the_daemon_with_compose_in_worker_sends_the_program_mail(program: Program) -> None:
+    """`mentormail run` with `compose_in_worker = true`: the round's mail, composed in the worker,
+    reaches the outbox Maildir, and SIGTERM stops daemon and worker."""
+    schedule = 'send_time = "00:00"\ncompose_in_worker = true\nplanner_interval_minutes = 1'
+    program.write_config(extra=f"[schedule]\n{schedule}")
+    daemon = Daemon(program).start()
+    try:
+        outbox = program.root / "var" / "outbox" / "new"
+        wait_until(lambda: outbox.exists() and len(list(outbox.iterdir())) >= 3, timeout=300)
+        mails = [message_from_bytes(path.read_bytes(), policy=policy.default) for path in outbox.iterdir()]
+        assert "pairing" in {str(mail["X-Mentormail-Kind"]) for mail in mails}
+    finally:
+        assert daemon.stop() == 0
+    assert "composing worker died" not in daemon.log()

@@ -3,8 +3,9 @@
 Composing is the CPU-bound part of a tick (templates, MIME, folding: 3-6 ms a mail, 30,000
 mails for the first tick of a 10,000-pair program). In one process it holds the interpreter's
 lock for seconds at a time, and SMTP intake, whose every message needs the lock many times
-over, waits for it. `mentormail run` therefore composes in a worker process, and the tick only
-waits for the result (releasing the lock).
+over, waits for it. With `[schedule] compose_in_worker = true`, `mentormail run` composes in a
+worker process, and the tick only waits for the result (releasing the lock); the price is a
+second Python process, which is why it is not the default.
 
 The workers are given the mail as plain values (`DueMail`, question texts, attachments) and
 give back the outbox row's values; they touch no database and write no file, so nothing of a
@@ -69,8 +70,8 @@ class _InWorkers(Composing):
         self.pool: ProcessPoolExecutor | None = None
 
     def compose_all(self, work: Sequence[Work], now: datetime) -> list[OutboxMessage]:
-        if len(work) < CHUNK:  # not worth the round trip
-            return super().compose_all(work, now)
+        if not work:
+            return []
         try:
             pool = self._pool()
             values = list(pool.map(_compose_in_worker, work, [now] * len(work), chunksize=CHUNK))

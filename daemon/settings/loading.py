@@ -63,7 +63,7 @@ _RELAY_KEYS = ("host", "port", "security", "username", "password", "password_fil
 _SCHEDULE_KEYS = (
     "send_time", "intro_within_days", "intro_reminders_max", "inactive_after_days", "checkin_day_of_month",
     "liaison_summary_weekday", "liaison_summary_time", "digest_time", "survey_days_before_end",
-    "delivery_give_up_hours", "planner_interval_minutes",
+    "delivery_give_up_hours", "planner_interval_minutes", "compose_in_worker",
 )  # fmt: skip
 
 
@@ -284,6 +284,7 @@ def _schedule(table: Table) -> ScheduleSettings:
         planner_interval_minutes=table.integer(
             "planner_interval_minutes", defaults.planner_interval_minutes, low=1, high=60
         ),
+        compose_in_worker=table.flag("compose_in_worker", defaults.compose_in_worker),
     )
 
 
