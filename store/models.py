@@ -108,6 +108,9 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime
+    # When delivery first tried it: a temporary failure is retried for `delivery_give_up_hours`
+    # from then, not from `due_at` (mail that fell due during downtime gets the whole window).
+    first_attempt_at: datetime | None = None
     last_error: str = ""  # a reason without content ("451 from relay", "connection refused")
     sent_at: datetime | None = None
 
