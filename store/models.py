@@ -111,6 +111,9 @@ class OutboxMessage(SQLModel, table=True):
     # When delivery first tried it: a temporary failure is retried for `delivery_give_up_hours`
     # from then, not from `due_at` (mail that fell due during downtime gets the whole window).
     first_attempt_at: datetime | None = None
+    # When the tick composed it (its Date: header). A pair's pairing mail composed late starts the
+    # pair's own calendar then (DESIGN.md, "Catching up"); None only on rows a test writes by hand.
+    composed_at: datetime | None = None
     last_error: str = ""  # a reason without content ("451 from relay", "connection refused")
     sent_at: datetime | None = None
 
