@@ -128,7 +128,8 @@ class QuestionMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_hash: str = Field(unique=True)
-    person_id: int = Field(foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # None: a stranger's question
+    address: str | None = None  # who wrote it, for a stranger (not on the roster) above all
     received_at: datetime
     raw: bytes | None = None  # wiped once a delivered digest has forwarded it
     forwarded_in: int | None = Field(default=None, foreign_key="outboxmessage.id")
@@ -157,6 +158,7 @@ class CheckinReply(SQLModel, table=True):
     month: int
     rating: int | None = None
     wants_contact: bool | None = None
+    comment: str | None = None  # what else the mentor wrote, for the liaison (parsers/checkin.py's note)
     received_at: datetime
 
 
