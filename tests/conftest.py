@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["dovecot_server"]
+pytest_plugins = ["dovecot_server", "postgres_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 MENTORMAIL = [sys.executable, "-m", "mentormail.daemon.cli"]
 PROGRAM_ADDRESS = "mentoring@example.org"
+SQLITE_URL = "sqlite:///var/mentormail.db"
 
 # The test roster: Ana mentors Ben and Cleo (one mentor, two mentees); Dev mentors Eve.
 ROSTER_CSV = """\
@@ -95,9 +96,15 @@ class Program:
     smtp_options: str = ""  # more lines under [intake.smtp]
     delivery_options: str = ""  # more lines under [delivery]
     config: Path = field(init=False)
+    # SQLite in the program's folder, or a database of its own on the session's PostgreSQL
+    # cluster under MENTORMAIL_TEST_DATABASE=postgresql (tests/postgres_server.py).
+    store_url: str = field(init=False)
 
     def __post_init__(self) -> None:
+        import postgres_server
+
         self.config = self.root / "mentormail.toml"
+        self.store_url = postgres_server.store_url() or SQLITE_URL
         secret = self.root / "secret"
         secret.write_text("test-secret-" + self.root.name)
         secret.chmod(0o600)
@@ -123,7 +130,7 @@ timezone = "America/Chicago"
 secret_file = "secret"
 
 [store]
-url = "sqlite:///var/mentormail.db"
+url = "{self.store_url}"
 
 [intake.smtp]
 port = {self.smtp_port}
@@ -159,7 +166,24 @@ planner_interval_minutes = 1
 
     @property
     def database(self) -> Path:
+        """The SQLite file (tests about SQLite itself; others use `sql`, which works on both)."""
         return self.root / "var" / "mentormail.db"
+
+    def sql(self, query: str, **parameters: object) -> list[tuple]:
+        """Rows of a read-only query on the program's store, SQLite or PostgreSQL alike."""
+        from sqlalchemy import create_engine, text
+
+        url = self.store_url.replace("sqlite:///", f"sqlite:///{self.root}/", 1) if self.on_sqlite else self.store_url
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query), parameters)]
+        finally:
+            engine.dispose()
+
+    @property
+    def on_sqlite(self) -> bool:
+        return self.store_url.startswith("sqlite:")
 
     def cli(self, *args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
