@@ -52,7 +52,7 @@ def _binary(name: str) -> str:
     if found is None:
         if os.environ.get("MENTORMAIL_REQUIRE_SERVERS") == "1":
             pytest.fail(f"PostgreSQL's {name} is required ({SWITCH}=postgresql) but not installed")
-        pytest.skip(f"PostgreSQL is not installed (apt-get install postgresql; `.ci/run` installs it)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; `.ci/run` installs it)")
     return found
 
 
