@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from ..store import queries
 from ..store.db import Store
+from ..store.locks import SingleDaemon
 from .intake.ingest import Intake, IntakePolicy, utc_now
 from .intake.smtp import IntakeHandler, server_class
 from .mail.compose import Composer
@@ -52,13 +53,14 @@ def build_intake(settings: Settings, store: Store, clock: Callable[[], datetime]
 
 
 def run(settings: Settings) -> None:
-    store = open_store(settings)
-    intake = build_intake(settings, store)
-    try:
-        asyncio.run(_serve(settings, intake))
-    finally:
-        store.close()
-        log.info("stopped")
+    with SingleDaemon(settings.store.url):  # a second `run` on one SQLite file is refused here
+        store = open_store(settings)
+        intake = build_intake(settings, store)
+        try:
+            asyncio.run(_serve(settings, intake))
+        finally:
+            store.close()
+            log.info("stopped")
 
 
 async def _serve(settings: Settings, intake: Intake) -> None:

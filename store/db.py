@@ -17,6 +17,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+from . import locks
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -42,10 +44,13 @@ class Store:
         return store
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; a no-op when it is already there."""
+        """Bring the schema to the newest revision; a no-op when it is already there. On
+        PostgreSQL, daemons starting together take turns (an advisory lock for the transaction):
+        the first upgrades, the others then find the schema at head."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            locks.wait_in_transaction(connection, locks.MIGRATIONS)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

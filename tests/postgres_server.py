@@ -88,6 +88,13 @@ class Cluster:
             self._psql(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
         return self.url(name)
 
+    def empty_database(self) -> str:
+        """The URL of a new database with no schema at all (what migrations start from)."""
+        with self.lock:
+            name = f"empty_{os.getpid()}_{next(self.names)}"
+            self._psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
     def stop(self) -> None:
         _as_server_user([_binary("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(self.root, ignore_errors=True)

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from .. import locks
 from ..models import Pair, Person, Program
 from ..roster import Participant, Roster, RosterPair
 from .plans import people_changed
@@ -47,7 +48,10 @@ def bump_roster_version(session: Session) -> None:
 def sync_program(
     session: Session, name: str, address: str, starts_on: date, months: int, staff: tuple[str, ...] = ()
 ) -> None:
-    """Keep the program row and the staff (coordinators, liaison) in step with the config."""
+    """Keep the program row and the staff (coordinators, liaison) in step with the config.
+    Daemons starting together on PostgreSQL take turns here, as in the migrations: each would
+    otherwise insert the same program row and staff."""
+    locks.wait_in_transaction(session.connection(), locks.PROGRAM_SYNC)
     program = session.get(Program, 1) or Program(name=name, address=address, starts_on=starts_on, months=months)
     program.name, program.address, program.starts_on, program.months = name, address, starts_on, months
     session.add(program)

@@ -1,0 +1,87 @@
+"""Several daemons on one store: refused on SQLite, taking turns on PostgreSQL (issue 11).
+
+A SQLite file serves one `mentormail run`; a second one on the same file must say so in one line
+rather than fight over SQLite's write lock. On PostgreSQL several daemons share one database, and
+daemons starting together on an empty database must not race each other through the migrations.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import postgres_server
+import pytest
+from conftest import MENTORMAIL, Daemon, Program, free_port, wait_for_port
+
+STARTUP_TIMEOUT = 120  # seconds: generous, the machines are busy
+
+
+def sharing(first: Program, root: Path, url: str) -> Program:
+    """A second program folder (own port, config, log) whose store is `url`."""
+    root.mkdir()
+    second = Program(root, free_port())
+    second.store_url = url
+    second.write_config()
+    return second
+
+
+def test_a_second_daemon_on_one_sqlite_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    first = Program(tmp_path / "first", free_port()) if (tmp_path / "first").mkdir() is None else None
+    assert first is not None
+    if not first.on_sqlite:
+        pytest.skip("about SQLite files; the PostgreSQL run has its own tests below")
+    first.cli("import-roster", str(first.root / "roster.csv"))
+    second = sharing(first, tmp_path / "second", f"sqlite:///{first.database}")
+    running = Daemon(first).start()
+    try:
+        refused = subprocess.run(
+            [*MENTORMAIL, "-c", str(second.config), "run"],
+            capture_output=True, text=True, cwd=second.root, timeout=STARTUP_TIMEOUT,
+        )
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines() == [
+            f"mentormail: another mentormail daemon is already running on {first.database}: a SQLite store "
+            "serves one daemon (for several, use PostgreSQL: README, 'Several daemons')"
+        ]
+        assert running.process is not None and running.process.poll() is None  # the first goes on
+    finally:
+        assert running.stop() == 0
+    # Once the first has stopped, the file is free again.
+    again = Daemon(second).start()
+    assert again.stop() == 0
+
+
+def test_three_daemons_starting_together_on_an_empty_postgresql_database_all_come_up(tmp_path: Path) -> None:
+    url = postgres_server.cluster().empty_database()
+    programs = []
+    for name in ("one", "two", "three"):
+        (tmp_path / name).mkdir()
+        program = Program(tmp_path / name, free_port())
+        program.store_url = url
+        program.write_config()
+        programs.append(program)
+    daemons = [Daemon(program) for program in programs]
+    for daemon in daemons:  # all three at once: nothing has migrated the database yet
+        daemon.log_path = daemon.program.root / "daemon.log"
+        with daemon.log_path.open("ab") as log:
+            daemon.process = subprocess.Popen(
+                [*MENTORMAIL, "-c", str(daemon.program.config), "run"],
+                stdout=log, stderr=subprocess.STDOUT, cwd=daemon.program.root,
+            )
+    try:
+        for daemon in daemons:
+            wait_for_port(daemon.program.smtp_port, daemon.process, timeout=STARTUP_TIMEOUT)
+        time.sleep(1)
+        for daemon in daemons:
+            assert daemon.process is not None and daemon.process.poll() is None, daemon.log()
+            assert "Traceback" not in daemon.log() and "UniqueViolation" not in daemon.log()
+        revisions = programs[0].sql("SELECT version_num FROM alembic_version")
+        assert len(revisions) == 1
+        programs[0].cli("import-roster", str(programs[0].root / "roster.csv"))
+        status = programs[1].cli("status", "--json")  # another daemon's config, the same database
+        assert '"p1"' in status.stdout
+    finally:
+        for daemon in daemons:
+            assert daemon.stop() == 0, daemon.log()
