@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..parsers.roster_csv import RosterError, parse_roster
 from ..store import queries
+from ..store.locks import AnotherDaemon
 from ..store.outcomes import Source, Transport
 from . import logs
 from .intake.files import UnreadableInput, iter_messages
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(args.log_level)
     try:
         return args.handler(args)
-    except (ConfigError, RosterError, UnreadableInput, UserError) as exc:
+    except (ConfigError, RosterError, UnreadableInput, UserError, AnotherDaemon) as exc:
         print(f"mentormail: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
 
