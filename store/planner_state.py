@@ -37,6 +37,9 @@ class PairState:
     status: str  # active | paused | ended
     started_on: date
     contacts: tuple[Contact, ...]  # oldest first
+    # When its pairing mail was composed; None: not yet (the planner takes it as going out at
+    # `now` when it is due) or not known (taken as on time).
+    welcomed_at: datetime | None = None
 
     def partner(self, person: Person) -> Person:
         return self.mentee if person == self.mentor else self.mentor

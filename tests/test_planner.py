@@ -46,6 +46,8 @@ CALENDAR = Calendar(
     ),
     coordinators=("coordinator@example.org",),
     liaison="liaison@example.org",
+    starts_on=START,
+    ends_on=add_months(START, 9),
 )
 END = add_months(START, 9)  # 1 June 2027
 # The committee, as the store knows them: people with ids of their own, so that replies are signed for them.
@@ -143,7 +145,11 @@ def test_only_the_pair_that_went_quiet_is_nudged() -> None:
     assert nudged == {"p3"}
     last_contact = quiet.contacts[-1].occurred_at
     first_nudge = min(m.due_at for m in mails if m.kind == "nudge")
-    assert first_nudge == last_contact + timedelta(days=30)
+    # 30 days after the last contact (18:00 on 1 October) is 18:00 on 31 October: the nudge goes at
+    # the next send_time, 09:00 on 1 November (standard time by then), not at the contact's hour.
+    quiet_ends = (last_contact + timedelta(days=30)).astimezone(CHICAGO)
+    assert quiet_ends.hour == 18 and first_nudge == CALENDAR.at(quiet_ends.date() + timedelta(days=1), time(9))
+    assert {m.due_at.astimezone(CHICAGO).time() for m in mails if m.kind == "nudge"} == {time(9)}
 
 
 def test_topics_go_out_at_nine_local_time_on_both_sides_of_the_dst_change() -> None:
@@ -162,15 +168,16 @@ def test_a_paused_pair_gets_no_mail_and_an_ended_one_no_nudge() -> None:
     assert {m.kind for m in mails if m.pair_id == "p3"} == {"survey", "survey_reminder", "round_end"}
 
 
-def test_after_downtime_recurring_mail_catches_up_once_and_one_off_mail_is_sent_late() -> None:
-    # The daemon was down from the start until mid-November: one tick then.
-    now = datetime(2026, 11, 16, 12, tzinfo=timezone.utc)
+def test_a_first_tick_weeks_into_the_round_welcomes_the_pair_and_sends_nothing_it_supersedes() -> None:
+    # The daemon first runs in mid-November, 11 weeks into the round (issue 10 changed this: it
+    # used to send both intro reminders and month 3's topic with the welcome). See test_catch_up.py.
+    now = datetime(2026, 11, 16, 16, tzinfo=timezone.utc)  # 10:00 in Chicago, after send_time
     mails = due_mail(CALENDAR, PlannerState(pairs=PAIRS[:1], sent_keys=frozenset()), now)
     kinds = Counter(m.kind for m in mails)
     assert kinds["pairing"] == 1  # late, but sent
-    assert kinds["topic"] == 2 and {m.context["month"] for m in mails if m.kind == "topic"} == {3}
-    assert kinds["liaison_summary"] == 1 and kinds["checkin"] == 1
-    assert kinds["intro_reminder"] == 2
+    assert kinds["topic"] == 2 and {m.context["month"] for m in mails if m.kind == "topic"} == {1}
+    assert kinds["liaison_summary"] == 1
+    assert kinds["intro_reminder"] == kinds["nudge"] == kinds["checkin"] == 0
 
 
 def test_the_digest_goes_out_only_when_something_needs_the_coordinators() -> None:
@@ -223,22 +230,21 @@ def at_local(day: date, hour: int = 12) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=CHICAGO).astimezone(timezone.utc)
 
 
-def test_one_survey_per_person_timed_by_their_latest_pair() -> None:
-    # Ana's second mentee joined two months late: her survey waits for that pair's end and is about it.
+def test_one_survey_per_person_and_a_pair_added_late_ends_with_the_round() -> None:
+    # Ana's second mentee joined two months late: that pair ends with the round (issue 10: it used
+    # to run its own nine months), and Ana's one survey is about her latest pair.
     late = replace(PAIRS[1], started_on=add_months(START, 2))
-    mails = run_round(
-        (PAIRS[0], late), until=add_months(late.started_on, 9) + timedelta(days=20), start=END - timedelta(days=30)
-    )
+    mails = run_round((PAIRS[0], late), until=SURVEY_END, start=END - timedelta(days=30))
     surveys = {m.to[0].email: m for m in mails if m.kind == "survey"}
     assert set(surveys) == {"ana@example.org", "ben@example.net", "cleo@example.net"}
     ana = surveys["ana@example.org"]
     assert ana.key == "survey:feedback:person-1" and ana.pair_id == "p2" and ana.context["pair_id"] == "p2"
     assert ana.reply_person == 1 and ana.reference == "survey-feedback"
-    late_end = add_months(late.started_on, 9)
-    assert ana.due_at == CALENDAR.at(late_end - timedelta(days=21), time(9))
-    assert ana.context["closes_on"] == late_end + timedelta(days=14)
-    assert surveys["ben@example.net"].context["closes_on"] == END + timedelta(days=14)
+    assert ana.due_at == CALENDAR.at(END - timedelta(days=21), time(9))
+    assert {m.context["closes_on"] for m in surveys.values()} == {END + timedelta(days=14)}
     assert ana.context["recipient"] == {"name": "Ana Álvarez", "email": "ana@example.org", "role": "mentor"}
+    assert {m.context["ends_on"] for m in mails if m.kind in ("round_end", "survey")} == {END}
+    assert {m.due_at for m in mails if m.kind == "round_end"} == {CALENDAR.at(END, time(9))}
 
 
 def test_survey_audience_mentors_only_and_the_old_per_pair_key_counts_as_sent() -> None:
@@ -336,12 +342,12 @@ def test_survey_results_go_once_to_each_member_of_the_committee() -> None:
     assert "Ana" not in str(context["questions"]) and "ana@example.org" not in str(context["questions"])
 
 
-def test_survey_results_wait_for_the_last_closing_and_do_not_repeat() -> None:
-    late = replace(PAIRS[2], started_on=add_months(START, 1))  # Dev and Eve end on 1 July
+def test_survey_results_follow_the_round_not_the_last_pair_and_do_not_repeat() -> None:
+    # Dev and Eve began a month late; they end with the round on 1 June (issue 10: the results
+    # used to wait for their own end on 1 July).
+    late = replace(PAIRS[2], started_on=add_months(START, 1))
     state = PlannerState(pairs=(PAIRS[0], late), sent_keys=frozenset(), staff=(COORDINATOR, LIAISON))
-    after_first_close = at_local(END + timedelta(days=15))
-    assert not [m for m in due_mail(CALENDAR, state, after_first_close) if m.kind == "survey_results"]
-    last_close = add_months(late.started_on, 9) + timedelta(days=14)
+    last_close = END + timedelta(days=14)
     assert not [m for m in due_mail(CALENDAR, state, at_local(last_close)) if m.kind == "survey_results"]
     due = [m for m in due_mail(CALENDAR, state, at_local(last_close + timedelta(days=1))) if m.kind == "survey_results"]
     assert len(due) == 2 and due[0].context["invited"] == 4

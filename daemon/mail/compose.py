@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -131,10 +131,21 @@ class Composer:
         )
 
     def compose(
-        self, mail: DueMail, forwarded: Sequence[bytes] = (), attachments: Sequence[Attachment] = ()
+        self,
+        mail: DueMail,
+        forwarded: Sequence[bytes] = (),
+        attachments: Sequence[Attachment] = (),
+        now: datetime | None = None,
     ) -> OutboxMessage:
+        """The outbox row of `mail`, composed at `now` (by default when it fell due).
+
+        `Date:` and the reply addresses' lifetime count from when the mail is composed, not from
+        when it fell due: mail that goes out late (the daemon started weeks into the round, or
+        was down) is filed by mail clients among today's mail, and can be answered as long.
+        """
+        composed_at = max(mail.due_at, now) if now is not None else mail.due_at
         rendered = self.renderer.render(mail.kind, mail.context)
-        sent_on = mail.due_at.astimezone(self.sender.zone).date()
+        sent_on = composed_at.astimezone(self.sender.zone).date()
         reply_days = COMMITTEE_REPLY_VALID_DAYS if mail.to_committee else self.sender.participant_reply_days
         # A token names a person only on mail to that person alone: the router obeys a
         # coordinator's commands only with a token made out to them, so a token on mail that
@@ -155,7 +166,7 @@ class Composer:
         message["From"] = str(Address(self.sender.name, addr_spec=self.sender.address))
         message["To"] = ", ".join(str(_address(person)) for person in mail.to)
         message["Subject"] = rendered.subject
-        message["Date"] = _MadeHere("Date", format_datetime(mail.due_at.astimezone(self.sender.zone)))
+        message["Date"] = _MadeHere("Date", format_datetime(composed_at.astimezone(self.sender.zone)))
         message["Message-ID"] = _MadeHere("Message-ID", f"<{message_id}>")
         message["Reply-To"] = _MadeHere("Reply-To", reply_address(self.sender.address, reply_token))
         message["Auto-Submitted"] = "auto-generated"
@@ -186,6 +197,7 @@ class Composer:
             raw=message.as_bytes(),
             due_at=mail.due_at,
             next_attempt_at=mail.due_at,
+            composed_at=composed_at,
         )
 
     def _token(self, purpose: Purpose, person: int, reference: str, sent_on: date, days: int) -> str:

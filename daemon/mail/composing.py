@@ -110,7 +110,7 @@ def compose_or_set_aside(
     person's or one question's data can stop only their own mail.
     """
     try:
-        return composer.compose(mail, forwarded, attachments)
+        return composer.compose(mail, forwarded, attachments, now)
     except Exception as error:  # noqa: BLE001 - whatever one mail's data does, the others go on
         where = describe_exception(error)  # type and place only: the data may be a participant's
         log.warning("set aside %s: it could not be composed (%s)", mail.key, where)
@@ -132,6 +132,7 @@ def compose_or_set_aside(
             next_attempt_at=now,
             last_error=reason,
             sent_at=now,
+            composed_at=now,
         )
 
 

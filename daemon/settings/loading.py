@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -45,7 +47,7 @@ _SECTIONS = (
 _LATER_SECTIONS: tuple[str, ...] = ()
 
 
-_PROGRAM_KEYS = ("name", "address", "starts_on", "months", "timezone", "secret_file")
+_PROGRAM_KEYS = ("name", "address", "starts_on", "months", "ends_on", "timezone", "secret_file")
 
 
 _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
@@ -175,14 +177,32 @@ def _program(table: Table, base: Path) -> ProgramSettings:
             f"the part before @ must be at most {_MAX_PROGRAM_LOCAL} characters, so that reply addresses "
             f"(+TOKEN) fit the limit of 64 (got {local!r}, {len(local)})",
         )
+    starts_on = table.day("starts_on")
+    months = table.integer("months", field_default(ProgramSettings, "months"), low=1, high=36)
+    ends_on = table.day("ends_on", None)
+    # At most `months` after the start: reply addresses, topics and check-ins are sized by `months`.
+    if ends_on is not None and not starts_on < ends_on <= _add_months(starts_on, months):
+        raise table.error(
+            "ends_on",
+            f"must be after starts_on ({starts_on}) and at most months = {months} later, "
+            f"{_add_months(starts_on, months)} (got {ends_on}); raise months for a longer round",
+        )
     return ProgramSettings(
         name=name,
         address=address,
-        starts_on=table.day("starts_on"),
-        months=table.integer("months", field_default(ProgramSettings, "months"), low=1, high=36),
+        starts_on=starts_on,
+        months=months,
+        ends_on=ends_on,
         timezone=table.zone("timezone", field_default(ProgramSettings, "timezone")),
         secret_file=table.path("secret_file", base),
     )
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (as the planner's calendar counts)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _store(table: Table, base: Path) -> StoreSettings:

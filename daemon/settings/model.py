@@ -32,6 +32,9 @@ class ProgramSettings:
     address: str  # normalised, lower case
     starts_on: date
     months: int = 9
+    # The round's end, when it is not starts_on + months (validated: after starts_on, at most
+    # `months` later); every pair ends with the round, a pair added late too.
+    ends_on: date | None = None
     timezone: str = "UTC"
     secret_file: Path
 

@@ -144,8 +144,10 @@ class Table:
             raise self.error(name, f"must be one of {', '.join(choices)} (got {value!r})")
         return value
 
-    def day(self, name: str) -> date:
-        """A TOML date, or a "YYYY-MM-DD" string for editors that quote everything."""
+    def day(self, name: str, default: Any = REQUIRED) -> Any:
+        """A TOML date, or a "YYYY-MM-DD" string for editors that quote everything (`default` when absent)."""
+        if default is not REQUIRED and name not in self.data:
+            return default
         value = self.get(name, object)
         if isinstance(value, str) and _ISO_DAY.fullmatch(value):
             try:

@@ -58,7 +58,10 @@ def planner_state(session: Session) -> PlannerState:
     ):
         contacts.setdefault(pair_id, []).append(Contact(as_utc(occurred_at), direction))
     outbox = frozenset(session.exec(select(OutboxMessage.key)))
-    return replace(program_planner_state(session, contacts), sent_keys=outbox)
+    state = program_planner_state(session, contacts)
+    welcomed = _welcomed(session, None)
+    pairs = tuple(replace(pair, welcomed_at=welcomed.get(pair.pair_id)) for pair in state.pairs)
+    return replace(state, pairs=pairs, sent_keys=outbox)
 
 
 def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetime) -> PlannerState:
@@ -108,12 +111,14 @@ def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetim
             contacts.setdefault(pair_id, []).append(Contact(as_utc(moment), direction))
     sent: set[str] = set()
     answers: list[SurveyAnswerRow] = []
+    welcomed: dict[str, datetime] = {}
     for chunk in in_chunks(group):
         sent.update(session.exec(select(OutboxMessage.key).where(OutboxMessage.pair_id.in_(chunk))))  # type: ignore[union-attr]
+        welcomed.update(_welcomed(session, chunk))
     for chunk in in_chunks(sorted(person_ids)):
         answers.extend(_survey_answers(session, SurveyResponse.person_id.in_(chunk)))  # type: ignore[attr-defined]
     return PlannerState(
-        pairs=tuple(_pair_state(pair, people, contacts) for pair in pairs),
+        pairs=tuple(replace(_pair_state(pair, people, contacts), welcomed_at=welcomed.get(pair.id)) for pair in pairs),
         sent_keys=frozenset(sent),
         survey_answers=_latest_answers(answers),
     )
@@ -191,6 +196,16 @@ def _people(session: Session, person_ids: Collection[int] | None) -> dict[int, P
         for pid, name, email in session.exec(statement.where(Person.id.in_(chunk))):  # type: ignore[union-attr]
             people[pid] = PlannerPerson(pid, name, email)
     return people
+
+
+def _welcomed(session: Session, pair_ids: Collection[str] | None) -> dict[str, datetime]:
+    """pair id -> when its pairing mail was composed (a pair's own calendar starts then)."""
+    statement = select(OutboxMessage.pair_id, OutboxMessage.composed_at, OutboxMessage.due_at).where(
+        OutboxMessage.kind == "pairing"
+    )
+    if pair_ids is not None:
+        statement = statement.where(OutboxMessage.pair_id.in_(pair_ids))  # type: ignore[union-attr]
+    return {pair_id: as_utc(composed or due) for pair_id, composed, due in session.exec(statement) if pair_id}
 
 
 def _staff_ids(session: Session) -> set[int]:

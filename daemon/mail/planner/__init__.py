@@ -9,10 +9,17 @@ the same functions in virtual time.
 All times are in the program's time zone: "09:00 on the 1st" is 09:00 local on either side of a
 daylight-saving change.
 
-Catching up after downtime: a one-off mail (pairing, reminders, survey, survey reminder, survey
-results, round end) is sent late rather than never; of a recurring one (topic, check-in, nudge,
-summary, digest) only the latest occurrence is sent, so a week offline does not end in a burst
-of stale mail.
+Catching up (the daemon first runs weeks into a round, or was down; DESIGN.md, "Catching up"):
+- A pair's own calendar starts when its pairing mail goes out (`calendar.welcomed`): on its
+  first day, or, late, at the tick that sends it. Intro reminders, nudges (the quiet period),
+  topics and check-ins count from then, so the welcome never comes with a reminder, a nudge
+  or a second month's topic, and the first topic is topic 1. The round's end does not move:
+  what would fall after it is not sent.
+- Of a recurring mail (intro reminder, topic, check-in, nudge, summary, digest) only the latest
+  occurrence due is sent; one-off mail (pairing, survey, survey reminder, results, round end)
+  is sent late rather than never.
+- Mail is composed, dated (`Date:`) and worded at the tick that sends it: what a template says
+  about elapsed time is computed from `now`, not from when the mail fell due.
 
 Incremental planning (DESIGN.md section 4): besides what is due, each plan says at which moments
 what it plans can change for a pair whose data stays as it is (`moments`). The earliest of those
@@ -28,7 +35,7 @@ surveys, liaison (the weekly summary), digest), each a `plan_*` function over th
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
@@ -39,7 +46,7 @@ from .due import DueMail
 from .due import members as _members
 from .liaison import liaison_summary_moments, plan_liaison_summary
 from .nudges import nudge_moments, plan_nudges
-from .pairing import pairing_moments, plan_pairing, plan_round_end, round_end_moments
+from .pairing import pairing_due, pairing_moments, plan_pairing, plan_round_end, round_end_moments
 from .reminders import intro_reminder_moments, plan_intro_reminders
 from .surveys import plan_survey_reminders, plan_survey_results, plan_surveys, survey_moments, survey_results_moments
 from .topics import plan_topics, topic_moments
@@ -100,7 +107,20 @@ PLANS: tuple[Planning, ...] = tuple(plan.due for plan in (*PAIR_PLANS, *PROGRAM_
 
 def due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
     """Everything due at `now` that is not in the outbox yet, in due order."""
+    state = welcomed_now(calendar, state, now)
     return _unsent(state, (mail for plan in PLANS for mail in plan(calendar, state, now)))
+
+
+def welcomed_now(calendar: Calendar, state: PlannerState, now: datetime) -> PlannerState:
+    """The state with each pair whose pairing mail goes out at `now` welcomed at `now`: what the
+    store will say once it is composed, so that this tick and the next plan alike."""
+    pairs = tuple(
+        replace(pair, welcomed_at=now)
+        if pair.welcomed_at is None and f"pairing:pair-{pair.pair_id}" not in state.sent_keys and pairing_due(calendar, pair, now)
+        else pair
+        for pair in state.pairs
+    )
+    return state if pairs == state.pairs else replace(state, pairs=pairs)
 
 
 def due_mail_for_pairs(
@@ -112,6 +132,7 @@ def due_mail_for_pairs(
     by the latest of their pairs), and may hold only some of the program's pairs: so only mail
     to members of `pair_ids` is given, whose every pair is in `state`.
     """
+    state = welcomed_now(calendar, state, now)
     members = {person.person_id for pair in state.pairs if pair.pair_id in pair_ids for _, person in _members(pair)}
     mails = (mail for plan in PAIR_PLANS for mail in plan.due(calendar, state, now))
     return _unsent(state, (mail for mail in mails if all(person.person_id in members for person in mail.to)))
@@ -125,6 +146,7 @@ def next_moments(
     A member's survey timed by another of their pairs goes out when that pair is planned at its
     own moments; a change to that pair (its status) plans all its members' pairs again.
     """
+    state = welcomed_now(calendar, state, now)
     return {
         pair.pair_id: min(
             (m for plan in PAIR_PLANS for m in plan.moments(calendar, pair, now) if m > now), default=None

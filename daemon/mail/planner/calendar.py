@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as calendar_module
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,10 @@ class Calendar:
     surveys: tuple[SurveySettings, ...]
     coordinators: tuple[str, ...]
     liaison: str | None
+    # The round: it starts on [program] starts_on and has one end for every pair (`ends_on`, or
+    # starts_on + months), so a pair added in week 3 ends with everyone else.
+    starts_on: date
+    ends_on: date
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Calendar:
@@ -39,6 +43,8 @@ class Calendar:
             surveys=settings.surveys,
             coordinators=settings.people.coordinators,
             liaison=settings.people.liaison,
+            starts_on=settings.program.starts_on,
+            ends_on=program_ends_on(settings.program.starts_on, settings.program.months, settings.program.ends_on),
         )
 
     def at(self, day: date, moment: time) -> datetime:
@@ -63,8 +69,45 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar_module.monthrange(year, month)[1]))
 
 
+def program_ends_on(starts_on: date, months: int, ends_on: date | None = None) -> date:
+    """The round's one end date: [program] ends_on when given, else starts_on + months."""
+    return ends_on or add_months(starts_on, months)
+
+
+def pair_ends_on(round_ends: date, months: int, started_on: date) -> date:
+    """When a pair's round ends: with the round, or sooner for a pair that started before the
+    round's first day (carried over from an earlier round) once its `months` are up."""
+    return min(round_ends, add_months(started_on, months))
+
+
 def round_ends_on(calendar: Calendar, pair: PairState) -> date:
-    return add_months(pair.started_on, calendar.months)
+    return pair_ends_on(calendar.ends_on, calendar.months, pair.started_on)
+
+
+def welcomed(calendar: Calendar, pair: PairState) -> datetime:
+    """When the pair's own calendar starts: its first day at send_time, or, when its pairing mail
+    went out later (the daemon first ran weeks into the round, or was down), when that went out.
+    Intro reminders, nudges, topics and check-ins count from here (DESIGN.md, "Catching up")."""
+    nominal = calendar.at(pair.started_on, calendar.schedule.send_time)
+    return max(nominal, pair.welcomed_at) if pair.welcomed_at is not None else nominal
+
+
+def at_send_time(calendar: Calendar, moment: datetime) -> datetime:
+    """The first send_time (local) at or after `moment`: reminders go out when mail does, not at
+    the hour a quiet period happens to end (which would shift across a DST change)."""
+    day = calendar.local_date(moment)
+    slot = calendar.at(day, calendar.schedule.send_time)
+    return slot if slot >= moment else calendar.at(day + timedelta(days=1), calendar.schedule.send_time)
+
+
+def monthly(calendar: Calendar, pair: PairState, offset_days: int = 0) -> list[datetime]:
+    """A pair's monthly moments (topics, check-ins) at send_time: from the day its calendar starts,
+    `offset_days` into each month, at most `months` of them and only those before the round ends."""
+    first = calendar.local_date(welcomed(calendar, pair))
+    end = calendar.at(round_ends_on(calendar, pair), time(0))
+    offset = timedelta(days=offset_days)
+    moments = (calendar.at(add_months(first, n) + offset, calendar.schedule.send_time) for n in range(calendar.months))
+    return [moment for moment in moments if moment < end]
 
 
 def latest(occurrences: Sequence[datetime], now: datetime) -> int | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
-from .calendar import Calendar, add_months, latest
+from .calendar import Calendar, latest, monthly
 from .due import DueMail, is_running, person_fields, template_context
 
 
@@ -29,7 +29,7 @@ def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Ite
                 "mentor",
                 mentee=person_fields(pair.mentee),
                 month=current + 1,
-                months=calendar.months,
+                months=len(monthly(calendar, pair)),  # the pair's months in the round
             ),
             pair_id=pair.pair_id,
             reply_person=pair.mentor.person_id,
@@ -38,8 +38,6 @@ def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Ite
 
 
 def checkin_moments(calendar: Calendar, pair: PairState, now: datetime) -> list[datetime]:
-    offset = timedelta(days=calendar.schedule.checkin_day_of_month - 1)
-    return [
-        calendar.at(add_months(pair.started_on, n) + offset, calendar.schedule.send_time)
-        for n in range(calendar.months)
-    ]
+    """Day `checkin_day_of_month` of each of the pair's months, counted from its welcome; the
+    latest only is sent (after downtime, the months missed are not asked about)."""
+    return monthly(calendar, pair, calendar.schedule.checkin_day_of_month - 1)

@@ -10,14 +10,22 @@ from .calendar import Calendar, round_ends_on
 from .due import DueMail, is_running, members, person_fields, template_context
 
 
+def pairing_due(calendar: Calendar, pair: PairState, now: datetime) -> bool:
+    """The pairing mail is due from the pair's first day (send_time) until the round ends."""
+    return (
+        is_running(pair)
+        and calendar.at(pair.started_on, calendar.schedule.send_time) <= now
+        and now < calendar.at(round_ends_on(calendar, pair), time(0))
+    )
+
+
 def plan_pairing(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
     for pair in state.pairs:
-        due = calendar.at(pair.started_on, calendar.schedule.send_time)
-        if due <= now and is_running(pair) and now < calendar.at(round_ends_on(calendar, pair), time(0)):
+        if pairing_due(calendar, pair, now):
             yield DueMail(
                 key=f"pairing:pair-{pair.pair_id}",
                 kind="pairing",
-                due_at=due,
+                due_at=calendar.at(pair.started_on, calendar.schedule.send_time),
                 to=(pair.mentor, pair.mentee),
                 context=template_context(
                     calendar,
@@ -46,7 +54,8 @@ def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> It
     for pair in state.pairs:
         ends_on = round_ends_on(calendar, pair)
         due = calendar.at(ends_on, calendar.schedule.send_time)
-        if due > now or pair.status == "paused":
+        # A pair added after the round's end had no round to end.
+        if due > now or pair.status == "paused" or pair.started_on >= ends_on:
             continue
         for role, person in members(pair):
             yield DueMail(
@@ -61,6 +70,8 @@ def plan_round_end(calendar: Calendar, state: PlannerState, now: datetime) -> It
                     partner=person_fields(pair.partner(person)),
                     starts_on=pair.started_on,
                     ends_on=ends_on,
+                    # Sent late (after downtime), it says the round ended, not that it ends.
+                    ended=calendar.local_date(now) > ends_on,
                 ),
                 pair_id=pair.pair_id,
                 reply_person=person.person_id,

@@ -1,4 +1,5 @@
-"""Feedback surveys: one per person, opened and closed by the end of their latest pair; reminders; results to the committee."""
+"""Feedback surveys: one per person, opened and closed by the round's end (a pair carried over from an
+earlier round: by its own); reminders; results to the committee."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ def survey_invites(calendar: Calendar, state: PlannerState, survey: SurveySettin
     latest_pair: dict[int, tuple[date, int, str, PairState, Person]] = {}
     pair_ids: dict[int, list[str]] = {}
     for index, pair in enumerate(state.pairs):
-        if pair.status not in ("active", "ended"):
-            continue
         ends_on = round_ends_on(calendar, pair)
+        if pair.status not in ("active", "ended") or pair.started_on >= ends_on:
+            continue  # a pair added after the round's end had no round to give feedback on
         for role, person in members(pair):
             if role not in roles:
                 continue
@@ -81,7 +82,8 @@ def _survey_sent(state: PlannerState, invite: SurveyInvite) -> bool:
     return any(f"survey:{invite.survey.id}:pair-{pid}:{invite.role}" in state.sent_keys for pid in invite.pair_ids)
 
 
-def _survey_context(calendar: Calendar, invite: SurveyInvite) -> dict[str, object]:
+def _survey_context(calendar: Calendar, invite: SurveyInvite, now: datetime) -> dict[str, object]:
+    ends_on = round_ends_on(calendar, invite.pair)
     return template_context(
         calendar,
         invite.person,
@@ -95,6 +97,9 @@ def _survey_context(calendar: Calendar, invite: SurveyInvite) -> dict[str, objec
         },
         closes_on=invite.closes_on,
         pair_id=invite.pair.pair_id,
+        ends_on=ends_on,
+        # Worded at the tick that sends it: a survey sent after the round's end says it ended.
+        ended=calendar.local_date(now) >= ends_on,
     )
 
 
@@ -111,7 +116,7 @@ def plan_surveys(calendar: Calendar, state: PlannerState, now: datetime) -> Iter
                 kind="survey",
                 due_at=invite.opens,
                 to=(invite.person,),
-                context=_survey_context(calendar, invite),
+                context=_survey_context(calendar, invite, now),
                 pair_id=invite.pair.pair_id,
                 reply_person=invite.person.person_id,
                 reference=f"survey-{survey.id}",
@@ -156,7 +161,7 @@ def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime
                 kind="survey_reminder",
                 due_at=due,
                 to=(invite.person,),
-                context=_survey_context(calendar, invite),
+                context=_survey_context(calendar, invite, now),
                 pair_id=invite.pair.pair_id,
                 reply_person=invite.person.person_id,
                 reference=f"survey-{survey.id}",

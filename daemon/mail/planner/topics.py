@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
-from .calendar import Calendar, add_months, latest
+from .calendar import Calendar, latest, monthly
 from .due import DueMail, is_running, members, person_fields, template_context
 
 
 def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
-    months = min(calendar.months, len(calendar.topics))
+    """The month's topic, the latest only: a pair welcomed late starts with topic 1, a month later
+    comes topic 2; after downtime the topics missed are skipped, not sent in a burst."""
     for pair in state.pairs:
-        if not is_running(pair) or months == 0:
+        if not is_running(pair) or not calendar.topics:
             continue
+        months = len(monthly(calendar, pair))
         occurrences = topic_moments(calendar, pair, now)
         current = latest(occurrences, now)
         if current is None:
@@ -31,7 +33,7 @@ def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
                     person,
                     role,
                     month=current + 1,
-                    months=calendar.months,
+                    months=months,  # the pair's months in the round: fewer for a pair that began late
                     topic={
                         "title": topic.title,
                         "prompts": list(topic.prompts),
@@ -46,6 +48,5 @@ def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
 
 
 def topic_moments(calendar: Calendar, pair: PairState, now: datetime) -> list[datetime]:
-    """The month's topic goes out on the day of the month the pair started."""
-    months = min(calendar.months, len(calendar.topics))
-    return [calendar.at(add_months(pair.started_on, n), calendar.schedule.send_time) for n in range(months)]
+    """The month's topic goes out on the day of the month the pair was welcomed (its first day)."""
+    return monthly(calendar, pair)[: len(calendar.topics)]
