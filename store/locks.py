@@ -34,6 +34,11 @@ def imap_watcher(mailbox: str) -> str:
     return f"imap-watcher:{mailbox}"
 
 
+def message(message_hash: str) -> str:
+    """The lock of one message while a daemon decides it (its keyed hash: no Message-ID in it)."""
+    return f"message:{message_hash}"
+
+
 def key(name: str) -> int:
     """A signed 64-bit advisory-lock key for a lock's name (PostgreSQL's bigint)."""
     digest = hashlib.blake2b(f"mentormail:{name}".encode(), digest_size=8).digest()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import postgres_server
 import pytest
-from conftest import MENTORMAIL, Daemon, Program, free_port, wait_for_port
+from conftest import MENTORMAIL, PROGRAM_ADDRESS, Daemon, Program, free_port, message, send_each, wait_for_port
 
 STARTUP_TIMEOUT = 120  # seconds: generous, the machines are busy
 
@@ -82,6 +83,42 @@ def test_three_daemons_starting_together_on_an_empty_postgresql_database_all_com
         programs[0].cli("import-roster", str(programs[0].root / "roster.csv"))
         status = programs[1].cli("status", "--json")  # another daemon's config, the same database
         assert '"p1"' in status.stdout
+    finally:
+        for daemon in daemons:
+            assert daemon.stop() == 0, daemon.log()
+
+
+def two_daemons_on_one_postgresql_database(tmp_path: Path) -> tuple[list[Program], list[Daemon]]:
+    url = postgres_server.cluster().new_database()
+    programs = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        program = Program(tmp_path / name, free_port())
+        program.store_url = url
+        program.write_config()
+        programs.append(program)
+    # One program, one secret: the daemons recognise a message by its hash keyed with it.
+    (programs[1].root / "secret").write_text((programs[0].root / "secret").read_text())
+    programs[0].cli("import-roster", str(programs[0].root / "roster.csv"))
+    return programs, [Daemon(program).start() for program in programs]
+
+
+def test_the_same_messages_sent_to_two_daemons_at_once_are_decided_once(tmp_path: Path) -> None:
+    """Issue 11: 300 messages to both daemons at once gave 300 events but 304 logged `contact`
+    outcomes; for a reply, the effect could have been applied twice."""
+    programs, daemons = two_daemons_on_one_postgresql_database(tmp_path)
+    copies = [
+        message("ana@example.org", ["ben@example.net"], cc=[PROGRAM_ADDRESS], message_id=f"<race-{n}@example.org>")
+        for n in range(300)
+    ]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda program: send_each(program.smtp_port, copies), programs))
+        assert answers == [[250] * 300, [250] * 300]
+        logs = "".join(daemon.log() for daemon in daemons)
+        assert logs.count("contact via smtp") == 300
+        assert logs.count("duplicate via smtp") == 300
+        assert programs[0].sql("SELECT count(*) FROM contactevent") == [(300,)]
     finally:
         for daemon in daemons:
             assert daemon.stop() == 0, daemon.log()

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, null, select, union_all, update
 from sqlmodel import Session
 
+from .. import locks
 from ..models import ContactEvent, ImapCheckpoint, IntakeRecord, PairPlan, QuestionMessage
 from ..outcomes import ImapCheckpoint as Checkpoint
 from ..outcomes import Outcome, OutcomeKind
@@ -63,7 +64,14 @@ class SeenBefore:
 
 
 def seen_before(session: Session, message_hash: str) -> SeenBefore:
-    rows = session.connection().execute(_SEEN_BEFORE, {"message_hash": message_hash}).all()
+    """What the store already has of this message. The message is this transaction's from here to
+    its commit: on PostgreSQL, a second daemon given the same message waits here (an advisory lock
+    keyed by the hash) and then reads what the first committed, so it decides `duplicate` and its
+    effects (a contact, a command, a survey answer) happen once. SQLite's batches are serial
+    already (BEGIN IMMEDIATE)."""
+    connection = session.connection()
+    locks.wait_in_transaction(connection, locks.message(message_hash))
+    rows = connection.execute(_SEEN_BEFORE, {"message_hash": message_hash}).all()
     return SeenBefore(
         frozenset(pair for pair, _ in rows if pair is not None),
         frozenset(outcome for _, outcome in rows if outcome is not None),
