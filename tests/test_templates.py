@@ -195,8 +195,10 @@ def contexts() -> dict[str, dict[str, object]]:
             "recipient": participant(JOSE, "mentor"),
             "mentor": JOSE,
             "mentee": NOA,
-            "days_since_start": 8,
+            "days_since_welcome": 8,
             "reminder_number": 2,
+            "reminded_before": True,
+            "last_reminder": True,
         },
         "topic": {
             **common,
@@ -275,6 +277,7 @@ def contexts() -> dict[str, dict[str, object]]:
             "bounces": [{**BEN, "pair_id": "p3", "at": datetime(2026, 11, 2, 9, 30, tzinfo=ZONE)}],
             "failed_deliveries": [
                 {
+                    "key": "topic:pair-p3:month-2:mentee",
                     "kind": "topic",
                     "to": "old.address@retired.example.edu",
                     "reason": "550 5.1.1 <old.address@retired.example.edu>: Recipient address rejected: "
@@ -315,6 +318,8 @@ def contexts() -> dict[str, dict[str, object]]:
             "survey": SURVEY,
             "closes_on": date(2027, 6, 14),
             "pair_id": "p3",
+            "ends_on": ENDS_ON,
+            "ended": False,
         },
         "survey_reminder": {
             **common,
@@ -322,6 +327,8 @@ def contexts() -> dict[str, dict[str, object]]:
             "survey": SURVEY,
             "closes_on": date(2027, 6, 14),
             "pair_id": "p1",
+            "ends_on": ENDS_ON,
+            "ended": False,
         },
         "survey_results": {
             **common,
@@ -353,6 +360,7 @@ def contexts() -> dict[str, dict[str, object]]:
             "partner": EVE,
             "starts_on": STARTS_ON,
             "ends_on": ENDS_ON,
+            "ended": False,
         },
     }
 
@@ -541,10 +549,16 @@ def test_pairing_introduces_both_and_asks_the_mentor_to_write_first(rendered: di
 def test_intro_reminder_counts_and_escalates() -> None:
     renderer = Renderer()
     context = contexts()["intro_reminder"]
-    first = renderer.render("intro_reminder", {**context, "reminder_number": 1})
+    first = renderer.render(
+        "intro_reminder", {**context, "reminder_number": 1, "reminded_before": False, "last_reminder": False}
+    )
     second = renderer.render("intro_reminder", context)
     assert first.subject.startswith("A reminder:") and second.subject.startswith("A second reminder:")
-    assert "began 8 days ago" in first.text
+    # Counted from the welcome at the moment it is sent (issue 10: "began 7 days ago" was stale).
+    assert "It is 8 days since we introduced you to נועה כהן" in " ".join(first.text.split())
+    # The first reminder sent after downtime, when the second is the one due, is not "a second".
+    late = renderer.render("intro_reminder", {**context, "reminded_before": False})
+    assert late.subject.startswith("A reminder:") and "If something is getting in the way" in late.text
     assert "If something is getting in the way" not in first.text
     assert "If something is getting in the way" in second.text
 
@@ -558,7 +572,8 @@ def test_nudge_for_a_pair_that_never_corresponded() -> None:
 
 def test_topic_lists_prompts_and_resources(rendered: dict[str, RenderedMail]) -> None:
     mail = rendered["topic"]
-    assert mail.subject == "Month 3 of 9: Valuable professional resources"
+    # The partner is named: a mentor of two mentees gets two topics a month (issue 10).
+    assert mail.subject == "Month 3 of 9 with José Álvarez Núñez: Valuable professional resources"
     assert "    https://journal.code4lib.org/" in mail.text.splitlines()
     assert mail.html is not None and 'href="https://journal.code4lib.org/"' in mail.html
     empty = {**contexts()["topic"]}
@@ -791,7 +806,8 @@ def test_long_chart_keeps_lines_short() -> None:
 def test_missing_variable_names_it() -> None:
     context = contexts()["topic"]
     del context["partner"]
-    with pytest.raises(TemplateError, match=r"^topic\.txt\.j2 line \d+: 'partner' is undefined$"):
+    # Named where it is used: the partial that names a person (`called`) when the template hands it on.
+    with pytest.raises(TemplateError, match=r"^topic\.txt\.j2(, in _parts\.txt\.j2)? line \d+: 'partner' is undefined$"):
         Renderer().render("topic", context)
 
 
@@ -898,3 +914,61 @@ def test_survey_results_long_answer_labels_keep_lines_short() -> None:
 )
 def test_direction_follows_the_first_strong_letter(text: str, expected: str) -> None:
     assert direction(text) == expected
+
+
+# --- people known by address only ------------------------------------------------------------
+
+
+def nameless(value: object) -> object:
+    """`value` with every person's name blank, as a pair made by address only has them (issue 10)."""
+    if isinstance(value, dict):
+        blanked = {key: nameless(item) for key, item in value.items()}
+        if "email" in value and "name" in value:
+            blanked["name"] = ""
+        for key in ("mentor_name", "mentee_name"):
+            if key in value:
+                blanked[key] = ""
+        return blanked
+    if isinstance(value, list):
+        return [nameless(item) for item in value]
+    return value
+
+
+# Where a name was left out: a greeting, a question or a list with nothing in it, two spaces or a
+# space before punctuation where a name was. Counted against the same mail with names, so that
+# a table's columns or a digest's own wording are not mistaken for a gap.
+BLANK_NAME = (
+    r"Dear\s*(<bdi>\s*</bdi>)?\s*,",
+    r"\b(and|with|to|for|from|between)\s*(<bdi>\s*</bdi>)?\s*[,.:;?!)]",
+    r"(?<=\S)  (?=\S)",
+    r"(?<=\S) [,.:;?!]",
+    r"\(\s*\)|<\s*>|<bdi>\s*</bdi>",
+    r"(?m)^\s*[,.:;?!]",
+)
+SUBJECT_ENDS_WITHOUT_NAME = re.compile(r"\b(and|with|to|for|from|between)\s*$")
+
+
+def gaps(text: str) -> dict[str, int]:
+    return {pattern: len(re.findall(pattern, text)) for pattern in BLANK_NAME}
+
+
+# The liaison summary's HTML names pairs as <bdi>{{ p.name }}</bdi> (its `who` macro, the chart's rows
+# from planner/liaison.py): left to whoever owns those; strict, so the mark goes once it is fixed.
+ADDRESS_ONLY_KINDS = [
+    pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason="liaison summary: blank <bdi> for a nameless pair"))
+    if kind == "liaison_summary"
+    else kind
+    for kind in KINDS
+]
+
+
+@pytest.mark.parametrize("kind", ADDRESS_ONLY_KINDS)
+def test_every_template_reads_right_for_a_person_known_by_address_only(kind: str) -> None:
+    renderer = Renderer()
+    named, blank = renderer.render(kind, contexts()[kind]), renderer.render(kind, nameless(contexts()[kind]))
+    assert blank.html is not None and named.html is not None
+    for part in ("subject", "text", "html"):
+        found, expected = gaps(getattr(blank, part)), gaps(getattr(named, part))
+        assert all(found[p] <= expected[p] for p in BLANK_NAME), (part, getattr(blank, part))
+    assert not SUBJECT_ENDS_WITHOUT_NAME.search(blank.subject), blank.subject
+    assert re.fullmatch(r"(Dear \S.*|Hello.*),", blank.text.splitlines()[0]), blank.text.splitlines()[0]
