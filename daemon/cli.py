@@ -38,7 +38,7 @@ from .operation.outbox_view import outbox_document, outbox_table
 from .operation.simulate import TRAFFIC_KINDS, ProgressBar, SimulationError, simulate
 from .operation.starter import create_starter
 from .operation.status import pair_status, status_document, status_table
-from .service import build_intake, open_store, run
+from .service import CannotListen, build_intake, open_store, run
 from .settings import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
@@ -54,10 +54,10 @@ class UserError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logs.configure(args.log_level)
+    logs.configure(args.log_level or args.default_log_level)
     try:
         return args.handler(args)
-    except (ConfigError, RosterError, UnreadableInput, UserError, AnotherDaemon) as exc:
+    except (ConfigError, RosterError, UnreadableInput, UserError, AnotherDaemon, CannotListen) as exc:
         print(f"mentormail: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
 
@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 success, 1 a user error (named in one line), 2 usage. "
         "See README.md for the config keys and the JSON formats.",
     )
-    parser.set_defaults(handler=lambda _: parser.print_help() or EXIT_USAGE)
+    parser.set_defaults(handler=lambda _: parser.print_help() or EXIT_USAGE, default_log_level="INFO")
     _add_common_options(parser, defaults=True)
     # The same options after the command name (`mentormail run -c FILE`); SUPPRESS keeps a
     # subcommand from resetting what was given before it.
@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "write every mail it would send to a Maildir and print a week-by-week timeline",
     )
     simulate.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD", help="last day to simulate")
+    # Its output is the timeline (and a progress bar on a terminal), not the log of every mail.
+    simulate.set_defaults(default_log_level="WARNING")
     simulate.add_argument(
         "--traffic",
         choices=TRAFFIC_KINDS,
@@ -155,9 +157,10 @@ def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
     )
     parser.add_argument(
         "--log-level",
-        default="INFO" if defaults else argparse.SUPPRESS,
+        default=None if defaults else argparse.SUPPRESS,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much the daemon logs (default INFO); no level logs what participants wrote",
+        help="how much mentormail logs (default INFO, for simulate WARNING; libraries log warnings only); "
+        "no level logs what participants wrote",
     )
 
 

@@ -1,9 +1,15 @@
-"""Logging that cannot leak what participants wrote.
+"""Logging that cannot leak what participants wrote, and that an operator can read.
 
 Our own log lines name outcomes, addresses and keyed hashes only. Two things need care:
 aiosmtpd logs the DATA it reads at DEBUG (and commands at INFO), so its logger never goes below
 WARNING; and an exception's message can quote a header, so exceptions are logged by class and
 place only (`describe_exception`), never with `str(exc)` or a traceback's locals.
+
+How much is logged (issue 10): `--log-level` is the level of mentormail's own loggers only;
+every other logger (APScheduler's two lines per five-second poll, fontTools' ~75 per PDF letter,
+aiosmtpd, imapclient, alembic) stays at WARNING whatever the level, which is also what keeps
+libraries that echo message content at their chatty levels out of the log. At INFO, `run` says
+one line per message and per mail sent, and nothing while idle.
 """
 
 from __future__ import annotations
@@ -14,14 +20,15 @@ import sys
 import traceback
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Loggers of libraries that echo message content at their chatty levels.
-_QUIET_LIBRARIES = ("mail.log", "mail.debug", "imapclient", "imapclient.imaplib", "alembic")
+OURS = "mentormail"  # every logger of ours is named mentormail.something
+LIBRARIES = logging.WARNING
 
 
 def configure(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr, force=True)
-    for name in _QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    """One handler on the root logger (standard error); the root at WARNING, so that every
+    library is; our own loggers at `level`."""
+    logging.basicConfig(level=LIBRARIES, format=FORMAT, stream=sys.stderr, force=True)
+    logging.getLogger(OURS).setLevel(level)
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -10,7 +10,9 @@ IMAP server) still has it.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -27,6 +29,18 @@ from .replies.effects import ReplyEffects
 from .settings import Settings
 
 log = logging.getLogger("mentormail.run")
+
+
+class CannotListen(Exception):
+    """The intake port is taken (another daemon, another program) or not ours to take: one line
+    for the command line to print, naming the address and what to do."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            reason = "address already in use (by another daemon or server: stop it, or change intake.smtp.port)"
+        else:
+            reason = os.strerror(error.errno).lower() if error.errno else type(error).__name__
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
 
 
 def open_store(settings: Settings, *, durable: bool = True) -> Store:
@@ -75,17 +89,21 @@ async def _serve(settings: Settings, intake: Intake) -> None:
     if smtp.enabled:
         handler = IntakeHandler(intake, settings.program.address, lmtp=smtp.lmtp)
         protocol = server_class(smtp.lmtp)
-        server = await loop.create_server(
-            lambda: protocol(
-                handler,
-                data_size_limit=smtp.max_message_bytes,
-                enable_SMTPUTF8=True,
-                hostname=settings.program.domain,
-                ident="mentormail",
-            ),
-            host=smtp.host,
-            port=smtp.port,
-        )
+        try:
+            server = await loop.create_server(
+                lambda: protocol(
+                    handler,
+                    data_size_limit=smtp.max_message_bytes,
+                    enable_SMTPUTF8=True,
+                    hostname=settings.program.domain,
+                    ident="mentormail",
+                ),
+                host=smtp.host,
+                port=smtp.port,
+            )
+        except OSError as error:
+            handler.close()
+            raise CannotListen(smtp.host, smtp.port, error) from None
         log.info("%s intake listening on %s:%d", "LMTP" if smtp.lmtp else "SMTP", smtp.host, smtp.port)
 
     imap_stop = threading.Event()

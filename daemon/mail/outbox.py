@@ -120,7 +120,7 @@ class Tick:
                     forwards = mail.forwards if row.status == "pending" else ()
                     if queries.enqueue(session, row, forwards):
                         self.added.append(mail.key)
-                        log.info("enqueued %s", mail.key)
+                        log.debug("enqueued %s", mail.key)  # INFO says "sent", once a mail
                 if start + BATCH_SIZE >= len(rows):
                     then(session)
 
