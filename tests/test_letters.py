@@ -88,6 +88,32 @@ def test_letter_states_program_mentor_dates_and_the_relationship(rendered: dict[
     assert "The mentoring coordinators" in text and "mentoring@example.org" in text
 
 
+def test_a_letter_issued_during_the_round_says_only_what_is_true_that_day() -> None:
+    # Approved in month 2 (issue 10: it said "from 31 August 2026 to 31 May 2027 ... throughout the round").
+    text = text_of(letter_pdf(facts(issued_on=date(2026, 10, 26))))
+    assert "since 31 August 2026, in a round that runs until 31 May 2027" in text
+    assert "As of 26 October 2026" in text
+    assert "throughout the round" not in text and "to 31 May 2027" not in text
+    # Issued on the round's last day, it states the whole round.
+    assert "throughout the round" in text_of(letter_pdf(facts(issued_on=date(2027, 5, 31))))
+
+
+def test_the_letters_mail_during_the_round_thanks_for_service_so_far() -> None:
+    context = {
+        "program": {"name": PROGRAM, "address": "mentoring@example.org", "coordinators": [], "liaison": None},
+        "recipient": {"name": SIOBHAN, "email": "s@example.org", "role": "mentor"},
+        "starts_on": date(2026, 8, 31),
+        "ends_on": date(2027, 5, 31),
+        "issued_on": date(2026, 10, 26),
+    }
+    mail = Renderer().render("recognition_letter", context)
+    flat = " ".join(mail.text.split())
+    assert "since Monday 31 August 2026." in flat and "31 May 2027" not in flat
+    assert mail.html is not None and "since Monday 31 August 2026." in " ".join(mail.html.split())
+    ended = Renderer().render("recognition_letter", {**context, "issued_on": date(2027, 6, 7)})
+    assert "from Monday 31 August 2026 to Monday 31 May 2027." in " ".join(ended.text.split())
+
+
 @pytest.mark.parametrize("mentor", MENTORS)
 def test_letter_never_names_the_mentee(rendered: dict[str, bytes], mentor: str) -> None:
     text = text_of(rendered[mentor])

@@ -341,6 +341,7 @@ def contexts() -> dict[str, dict[str, object]]:
             "recipient": participant(TOMAS, "mentor"),
             "starts_on": STARTS_ON,
             "ends_on": ENDS_ON,
+            "issued_on": ENDS_ON,
         },
         "reply": {
             **common,

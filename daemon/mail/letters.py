@@ -1,7 +1,9 @@
-"""The letter of recognition a mentor may ask for at the end of a round, as a one-page A4 PDF.
+"""The letter of recognition a mentor may ask for (at the end of a round, or during it), as a one-page A4 PDF.
 
 What the letter can say is decided by its input: `LetterFacts` holds the program's name and
-address, the mentor's name, the round's dates, the date of issue and who signs it. Nothing from
+address, the mentor's name, the round's dates, the date of issue and who signs it. It says what
+is true on the day it is issued: service from the round's start to its end once the round has
+ended, or since the start (in a round that runs until its end) while it is still going. Nothing from
 the pair's mail can reach the letter, because there is no field to carry it (no subject, no
 message text, no free-text note), and the mentee is not named either: the relationship is
 confidential, and the letter is meant to be shown to employers.
@@ -111,6 +113,10 @@ def letter_pdf(facts: LetterFacts, renderer: Renderer | None = None) -> bytes:
     context: dict[str, object] = {field.name: getattr(facts, field.name) for field in fields(facts)}
     # A person's name is not broken across two lines (no-break spaces; a copied name has them too).
     context["mentor_name"] = _unbroken(facts.mentor_name)
+    # What is true on the day of issue: approved in month 2, the letter says "since", not "to the
+    # end of the round" (issue 10).
+    context["completed"] = facts.issued_on >= facts.round_ends_on
+    context["served_until"] = min(facts.issued_on, facts.round_ends_on)
     rendered = renderer.render(TEMPLATE, context)
     paragraphs = _paragraphs(rendered.text)
     if not paragraphs:

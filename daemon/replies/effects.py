@@ -31,7 +31,7 @@ from ..intake.ingest import Decision
 from ..mail.compose import Attachment, Composer
 from ..mail.composing import compose_or_set_aside
 from ..mail.letters import LetterFacts, letter_pdf
-from ..mail.planner import DueMail, add_months
+from ..mail.planner import DueMail, pair_ends_on_for
 from ..settings import Settings, SurveySettings
 
 VALID_COMMANDS = (
@@ -98,7 +98,7 @@ class ReplyEffects:
             return
         pairs = decision.roster.pairs_for(writer)
         latest = max(pairs, key=lambda p: p.started_on)
-        closes_on = add_months(latest.started_on, self.settings.program.months) + timedelta(
+        closes_on = pair_ends_on_for(self.settings.program, latest.started_on) + timedelta(
             days=survey.closes_days_after_end
         )
         if decision.facts.today > closes_on:
@@ -173,7 +173,7 @@ class ReplyEffects:
         pairs = [_pair(decision, m.pair_id) for m in decision.outcome.pairs]
         pair = max(pairs, key=lambda p: p.started_on)
         request_id, is_new = queries.request_letter(session, writer.person_id, pair.pair_id, decision.now)
-        ends_on = add_months(pair.started_on, self.settings.program.months)
+        ends_on = pair_ends_on_for(self.settings.program, pair.started_on)
         if self.settings.letters.auto_approve_completed and decision.facts.today >= ends_on and pair.status != "paused":
             queries.decide_letter(
                 session, request_id, "approved", "automatically (the round was completed)", decision.now
@@ -281,7 +281,7 @@ class ReplyEffects:
 
     def _send_letter(self, session: Session, decision: Decision, mentor: Participant, pair: RosterPair) -> None:
         program = self.settings.program
-        ends_on = add_months(pair.started_on, program.months)
+        ends_on = pair_ends_on_for(program, pair.started_on)  # the round's end, a late pair's too
         pdf = letter_pdf(
             LetterFacts(
                 program_name=program.name,
@@ -299,7 +299,10 @@ class ReplyEffects:
             kind="recognition_letter",
             due_at=decision.now,
             to=(_person(mentor), *coordinators),
-            context=self._context(mentor, "mentor", starts_on=pair.started_on, ends_on=ends_on),
+            # The letter and its mail say what is true on the day it is issued (issue 10).
+            context=self._context(
+                mentor, "mentor", starts_on=pair.started_on, ends_on=ends_on, issued_on=decision.facts.today
+            ),
             pair_id=pair.pair_id,
             reply_person=mentor.person_id,
             reference=f"letter-{pair.pair_id}",

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
-from .calendar import Calendar, add_months, round_ends_on
+from .calendar import Calendar, add_months, pair_ends_on_for, round_ends_on
 from .checkins import checkin_moments, plan_checkins
 from .digest import digest_moments, plan_digest
 from .due import DueMail
@@ -63,6 +63,7 @@ __all__ = [
     "due_mail_for_pairs",
     "next_moments",
     "next_program_moment",
+    "pair_ends_on_for",
     "program_due_mail",
     "round_ends_on",
 ]

@@ -10,7 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from ....store.planner_state import PairState
-from ...settings import ScheduleSettings, Settings, SurveySettings, TopicSettings
+from ...settings import ProgramSettings, ScheduleSettings, Settings, SurveySettings, TopicSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -78,6 +78,11 @@ def pair_ends_on(round_ends: date, months: int, started_on: date) -> date:
     """When a pair's round ends: with the round, or sooner for a pair that started before the
     round's first day (carried over from an earlier round) once its `months` are up."""
     return min(round_ends, add_months(started_on, months))
+
+
+def pair_ends_on_for(program: ProgramSettings, started_on: date) -> date:
+    """`pair_ends_on` from the config, for code that has the settings rather than a `Calendar`."""
+    return pair_ends_on(program_ends_on(program.starts_on, program.months, program.ends_on), program.months, started_on)
 
 
 def round_ends_on(calendar: Calendar, pair: PairState) -> date:
