@@ -95,6 +95,8 @@ class Program:
     extra_config: str = ""  # more sections, appended
     smtp_options: str = ""  # more lines under [intake.smtp]
     delivery_options: str = ""  # more lines under [delivery]
+    # [program] starts_on: the round's first day, and with `months` its one end (every pair ends then).
+    starts_on: str = "2026-09-01"
     config: Path = field(init=False)
     # SQLite in the program's folder, or a database of its own on the session's PostgreSQL
     # cluster under MENTORMAIL_TEST_DATABASE=postgresql (tests/postgres_server.py).
@@ -125,7 +127,7 @@ class Program:
 [program]
 name = "Test mentoring round"
 address = "{PROGRAM_ADDRESS}"
-starts_on = 2026-09-01
+starts_on = {self.starts_on}
 timezone = "America/Chicago"
 secret_file = "secret"
 
