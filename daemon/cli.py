@@ -28,13 +28,14 @@ from .logs import describe_exception
 from .operation.export import (
     COLUMNS,
     contact_rows,
+    contacts_through,
     survey_columns,
     survey_csv_rows,
     survey_export_rows,
     write_csv,
     write_json,
 )
-from .operation.outbox_view import outbox_document, outbox_table
+from .operation.outbox_view import outbox_document, outbox_table, requeued_text
 from .operation.simulate import TRAFFIC_KINDS, ProgressBar, SimulationError, simulate
 from .operation.starter import create_starter
 from .operation.status import pair_status, status_document, status_table
@@ -106,9 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         "run the program's calendar in virtual time on a scratch copy of the store (the real one is untouched), "
         "write every mail it would send to a Maildir and print a week-by-week timeline",
     )
-    simulate.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD", help="last day to simulate")
     # Its output is the timeline (and a progress bar on a terminal), not the log of every mail.
     simulate.set_defaults(default_log_level="WARNING")
+    simulate.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD", help="last day to simulate")
     simulate.add_argument(
         "--traffic",
         choices=TRAFFIC_KINDS,
@@ -137,6 +138,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("--failed", action="store_true", help="only the mail that failed")
     outbox.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
+    retry = outbox.add_subparsers(title="actions", metavar="ACTION").add_parser(
+        "retry",
+        parents=[common],
+        help="queue failed mail again (KEY, or --all-failed); it is sent at the daemon's next delivery",
+        description="queue failed mail again (KEY, or --all-failed); it is sent at the daemon's next delivery",
+    )
+    retry.set_defaults(handler=_outbox_retry)
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="KEY", help="the mail's key, as `mentormail outbox` lists it")
+    which.add_argument("--all-failed", action="store_true", help="every mail that failed")
     export = command(
         "export",
         _export,
@@ -324,7 +335,7 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity))
     else:
-        print(status_table(status_document(activity, now)))
+        print(status_table(status_document(activity, now), settings.program.zone))
     return EXIT_OK
 
 
@@ -352,7 +363,29 @@ def _outbox(args: argparse.Namespace) -> int:
     finally:
         store.close()
     document = outbox_document(entries, datetime.now(timezone.utc))
-    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else outbox_table(document))
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(outbox_table(document, settings.program.zone))
+    return EXIT_OK
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        with store.session() as session:
+            key = None if args.all_failed else args.key
+            if key is not None:
+                status = queries.outbox_status(session, key)
+                if status is None:
+                    raise UserError(f"no mail {key!r} in the outbox (`mentormail outbox --failed` lists what failed)")
+                if status == "sent":
+                    raise UserError(f"{key} was sent already: nothing to retry")
+            requeued = queries.requeue(session, datetime.now(timezone.utc), key)
+    finally:
+        store.close()
+    print(requeued_text(requeued))
     return EXIT_OK
 
 
@@ -363,7 +396,8 @@ def _export(args: argparse.Namespace) -> int:
         # Written as the rows are read: the session stays open until the last one is out.
         with store.session() as session:
             if args.what == "contacts":
-                months = queries.monthly_contacts(session, settings.program.zone)
+                through = contacts_through(settings, datetime.now(timezone.utc))
+                months = queries.monthly_contacts(session, settings.program.zone, through)
                 if args.format == "json":
                     write_json(sys.stdout, "contacts", contact_rows(months))
                 else:

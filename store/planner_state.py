@@ -65,6 +65,7 @@ class DeliveryFailure:
     to: str
     reason: str
     since: datetime  # when it was given up
+    key: str = ""  # for `mentormail outbox retry KEY`
 
 
 @dataclass(frozen=True)

@@ -438,7 +438,7 @@ def test_smtp_uses_tls_and_authenticates(
     assert (received.tls, received.login) == (True, USERNAME.encode())
 
 
-def test_smtp_wrong_password_is_permanent(
+def test_smtp_wrong_password_is_the_relays_and_retried(
     start_relay: Callable[..., Relay], connect: Callable[..., SmtpBackend], certificate: Certificate
 ) -> None:
     relay = start_relay(
@@ -449,7 +449,9 @@ def test_smtp_wrong_password_is_permanent(
     with pytest.raises(DeliveryError) as failure:
         backend.send(PAIRING, ENVELOPE)
 
-    assert (str(failure.value), failure.value.temporary) == (f"535 5.7.8 from {LOCALHOST}", False)
+    # Not this mail's fault: every mail would meet it, and an operator fixes it (Postfix defers too).
+    assert (str(failure.value), failure.value.temporary) == (f"535 5.7.8 from {LOCALHOST}", True)
+    assert failure.value.relay_wide
     assert relay.handler.received == []
 
 
@@ -471,7 +473,7 @@ def test_smtp_does_not_send_to_a_relay_whose_certificate_it_does_not_trust(
     assert relay.handler.received == []
 
 
-def test_smtp_starttls_required_but_not_offered_is_permanent(
+def test_smtp_starttls_required_but_not_offered_is_the_relays_and_retried(
     start_relay: Callable[..., Relay], connect: Callable[..., SmtpBackend]
 ) -> None:
     relay = start_relay()  # no tls_context: no STARTTLS in its EHLO reply
@@ -480,7 +482,11 @@ def test_smtp_starttls_required_but_not_offered_is_permanent(
     with pytest.raises(DeliveryError) as failure:
         backend.send(PAIRING, ENVELOPE)
 
-    assert (str(failure.value), failure.value.temporary) == ("relay does not offer STARTTLS", False)
+    assert (str(failure.value), failure.value.temporary, failure.value.relay_wide) == (
+        "relay does not offer STARTTLS",
+        True,
+        True,
+    )
     assert relay.handler.received == []
 
 
@@ -508,6 +514,7 @@ def test_smtp_reply_codes_decide_temporary_or_permanent(
 
     # The code and the enhanced status only: the words of a reply may quote the message.
     assert (str(failure.value), failure.value.temporary) == (f"{reason} from {LOCALHOST}", temporary)
+    assert not failure.value.relay_wide  # an answer about this message: the next one may go
     assert failure.value.__cause__ is None and failure.value.__suppress_context__
     # The backend is still usable once the relay takes mail again.
     relay.handler.data_reply = "250 2.0.0 OK"
@@ -568,6 +575,7 @@ def test_smtp_relay_down_is_temporary(connect: Callable[..., SmtpBackend]) -> No
         backend.send(PAIRING, ENVELOPE)
 
     assert (str(failure.value), failure.value.temporary) == (f"connection refused ({LOCALHOST}:{port})", True)
+    assert failure.value.relay_wide  # the rest of the round would meet it too
 
 
 def test_smtp_silent_relay_times_out_as_temporary(connect: Callable[..., SmtpBackend]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -108,8 +109,66 @@ def test_mail_that_cannot_be_delivered_is_given_up_and_listed_in_the_next_digest
     added = mail.plan(next_morning)
     assert "digest:2026-09-02:coordinator@example.org" in added
     mail.deliverer.deliver_due(next_morning)
-    digest = relay.accepted[-1].decode()
-    assert "X-Mentormail-Kind: digest" in digest and failed[0].recipients.split()[0] in digest
+    digest = message_from_bytes(relay.accepted[-1], policy=policy.default)
+    text = " ".join(digest.get_body(("plain",)).get_content().split())
+    assert digest["X-Mentormail-Kind"] == "digest" and failed[0].recipients.split()[0] in text
+    # It says how to send it again, and when it failed in the program's time (10:00 in Chicago).
+    assert "mentormail outbox retry" in text
+    assert "failing since 1 Sep 2026, 10:00 CDT" in text and "UTC" not in text
+    mail.close()
+
+
+def test_the_retry_window_counts_from_the_first_attempt_not_from_when_the_mail_was_due(
+    program: Program, relay: FlakyRelay
+) -> None:
+    """A daemon first started five weeks into the round, its relay answering 451 for two days:
+    the mail due weeks ago is retried with growing delays for the whole window from its first
+    attempt, given up at its end, and sent once by `outbox retry`'s requeue."""
+    mail = program_mail(program, relay)
+    relay.replies[:] = ["451 4.3.0 try later"] * 10_000
+    start = FIRST_MORNING + timedelta(weeks=5)
+    keys = mail.plan(start)
+    report = mail.deliverer.deliver_due(start)
+    assert (report.retrying, report.given_up) == (len(keys), 0)
+
+    attempts: list[datetime] = [start]
+    while pending := [row for row in outbox(mail) if row.status == "pending"]:
+        now = min(queries.as_utc(row.next_attempt_at) for row in pending)
+        mail.deliverer.deliver_due(now)
+        attempts.append(now)
+    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:])]
+    assert gaps[:7] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)]
+    assert max(gaps) == timedelta(hours=1)
+    assert attempts[-1] == start + timedelta(hours=48)  # the last try at the window's end
+    given_up = outbox(mail)
+    assert {row.status for row in given_up} == {"failed"} and all(row.raw for row in given_up)
+
+    relay.replies.clear()
+    later = attempts[-1] + timedelta(days=1)
+    with mail.store.session() as session:
+        assert queries.requeue(session, later).resent == len(keys)
+    mail.deliverer.deliver_due(later)
+    ids = [str(message_from_bytes(raw, policy=policy.default)["Message-ID"]) for raw in relay.accepted]
+    assert sorted(ids) == sorted(f"<{row.message_id}>" for row in given_up)
+    assert {row.status for row in outbox(mail)} == {"sent"}
+    mail.close()
+
+
+def test_an_unreachable_relay_fails_the_round_at_once_and_every_mail_is_retried(program: Program) -> None:
+    relay = FlakyRelay([])  # not started yet: every connection is refused
+    mail = program_mail(program, relay)
+    keys = mail.plan(FIRST_MORNING)
+    report = mail.deliverer.deliver_due(FIRST_MORNING)
+    assert (report.retrying, report.given_up) == (len(keys), 0)
+    rows = outbox(mail)
+    assert {(row.attempts, queries.as_utc(row.first_attempt_at)) for row in rows} == {(1, FIRST_MORNING)}
+    assert {row.last_error for row in rows} == {f"connection refused (127.0.0.1:{relay.controller.port})"}
+    relay.controller.start()
+    try:
+        mail.deliverer.deliver_due(FIRST_MORNING + timedelta(minutes=1))
+        assert len(relay.accepted) == len(keys)
+    finally:
+        relay.controller.stop()
     mail.close()
 
 

@@ -3,7 +3,9 @@
 As with a web framework's mail backends, delivery hands a backend finished bytes and an envelope
 and does not care which backend it is: `smtp` in production, `maildir` as the embedded default
 (and `simulate`'s output), `memory` for tests. A backend either delivers or raises
-`DeliveryError`, whose `temporary` flag tells delivery whether to retry later or give up.
+`DeliveryError`, whose `temporary` flag tells delivery whether to retry later or give up, and
+whose `relay_wide` flag says that the failure was not this message's (the relay could not be
+reached, or would not let us in), so that the rest of the round would meet it too.
 
 The reason a `DeliveryError` gives is short and never quotes the message: it ends up in logs and
 in the coordinators' digest (DESIGN.md section 3).
@@ -53,12 +55,13 @@ class DeliveryError(Exception):
     """The message was not delivered; `str()` is a short reason that does not quote the message.
 
     `temporary` means that sending it again later may work (and that it was not delivered, as far
-    as the protocol can tell).
+    as the protocol can tell). `relay_wide` means that nothing of this message was the cause.
     """
 
-    def __init__(self, reason: str, *, temporary: bool) -> None:
+    def __init__(self, reason: str, *, temporary: bool, relay_wide: bool = False) -> None:
         super().__init__(reason)
         self.temporary = temporary
+        self.relay_wide = relay_wide
 
 
 class Backend(Protocol):
@@ -103,7 +106,8 @@ class MaildirBackend:
             self._deliver(data)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise DeliveryError(f"cannot write to the Maildir {self.directory}: {reason}", temporary=True) from exc
+            message = f"cannot write to the Maildir {self.directory}: {reason}"
+            raise DeliveryError(message, temporary=True, relay_wide=True) from exc
 
     def close(self) -> None:
         """Nothing to release."""
@@ -171,6 +175,14 @@ class SmtpBackend:
         wire = _LINE_END.sub(b"\r\n", raw)
         try:
             client = self._connection()
+        except (DeliveryError, OSError) as exc:
+            self._drop()
+            # No relay to hand it to (down, no TLS, a refused login): the relay's state or our
+            # configuration, not this mail's, and what an operator fixes. Retried until the
+            # window ends, as Postfix defers mail when a relay refuses its login.
+            reason = str(exc) if isinstance(exc, DeliveryError) else str(self._failure(exc))
+            raise DeliveryError(reason, temporary=True, relay_wide=True) from None
+        try:
             options = _mail_options(client, wire, envelope)
             refused = client.sendmail(envelope.sender, list(envelope.recipients), wire, options)
         except DeliveryError:
@@ -253,7 +265,7 @@ class SmtpBackend:
         # smtplib reports a timeout or a reset while it waits for a reply as a disconnection.
         if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, OSError):
             exc = exc.__context__
-        return DeliveryError(f"{_network_problem(exc)} ({host}:{self.settings.port})", temporary=True)
+        return DeliveryError(f"{_network_problem(exc)} ({host}:{self.settings.port})", temporary=True, relay_wide=True)
 
 
 _LINE_END = re.compile(rb"\r?\n")

@@ -1,20 +1,29 @@
 """Sending the outbox: each due row through the configured backend, with retries.
 
-A temporary failure is tried again after 1, 2, 4 ... minutes (at most an hour apart) until the
-mail is `give_up_after` past its due time; a permanent one is given up at once. Given-up mail
-is listed in the coordinators' next digest. A row is marked sent only after the backend took
-it, so a crash in between repeats that one message at most, and never skips one.
+A temporary failure is tried again after `first_retry` (a minute), then twice as long each time
+(at most an hour apart), until `give_up_after` has passed since the mail's *first attempt*: mail
+that fell due while the daemon was stopped, or before the relay could be reached, gets the whole
+window, however long ago it was due. The last retry is at the window's end. A permanent failure
+is given up at once. Given-up mail keeps its message, is listed in the coordinators' next digest
+and by `mentormail outbox --failed`, and `mentormail outbox retry` queues it again.
+
+A row is marked sent only after the backend took it, so a crash in between repeats that one
+message at most, and never skips one. One round of delivery runs at a time (the planner's tick
+and the delivery timer both deliver), so no row is sent by two rounds at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...store import queries
 from ...store.db import Store
+from ...store.models import OutboxMessage
 from ..logs import describe_exception
+from ..settings import ScheduleSettings
 from .backends import Backend, DeliveryError, Envelope
 
 log = logging.getLogger("mentormail.delivery")
@@ -31,32 +40,44 @@ class DeliveryReport:
 
 
 class Deliverer:
-    def __init__(self, store: Store, backend: Backend, give_up_after: timedelta) -> None:
+    def __init__(
+        self, store: Store, backend: Backend, give_up_after: timedelta, first_retry: timedelta = FIRST_RETRY
+    ) -> None:
         self.store = store
         self.backend = backend
         self.give_up_after = give_up_after
+        self.first_retry = first_retry
+        self._round = threading.Lock()
+
+    @classmethod
+    def configured(cls, store: Store, backend: Backend, schedule: ScheduleSettings) -> Deliverer:
+        """With the retry window and first retry of `[schedule]`."""
+        give_up = timedelta(hours=schedule.delivery_give_up_hours)
+        return cls(store, backend, give_up, timedelta(seconds=schedule.delivery_first_retry_seconds))
 
     def deliver_due(self, now: datetime) -> DeliveryReport:
+        with self._round:
+            return self._deliver_due(now)
+
+    def _deliver_due(self, now: datetime) -> DeliveryReport:
         report = DeliveryReport()
         with self.store.session() as session:
             rows = queries.due_for_delivery(session, now)
-        for row in rows:
+        for index, row in enumerate(rows):
             assert row.id is not None and row.raw is not None
             try:
                 self.backend.send(row.raw, Envelope(row.envelope_sender, tuple(row.recipients.split())))
             except Exception as exc:  # noqa: BLE001 - one mail that cannot be sent never stops the rest
                 # A backend reports what the relay said as DeliveryError; anything else (an
                 # envelope the backend refuses, a backend's own slip) is this mail's, and permanent.
-                error = exc if isinstance(exc, DeliveryError) else DeliveryError(describe_exception(exc), temporary=False)
-                retry_at = self._retry_at(row.due_at, row.attempts, now) if error.temporary else None
-                with self.store.session() as session:
-                    queries.mark_attempt_failed(session, row.id, str(error), retry_at, now)
-                if retry_at is None:
-                    report.given_up += 1
-                    log.warning("gave up on %s to %s: %s", row.key, row.recipients, error)
-                else:
-                    report.retrying += 1
-                    log.info("will retry %s at %s: %s", row.key, retry_at.isoformat(), error)
+                error = exc if isinstance(exc, DeliveryError) else None
+                error = error or DeliveryError(describe_exception(exc), temporary=False)
+                # A relay that cannot be reached (or will not let us in) fails the rest of the round
+                # the same way: they count this attempt too, rather than each waiting out a
+                # connection of its own.
+                self._failed(rows[index:] if error.relay_wide else [row], error, now, report)
+                if error.relay_wide:
+                    break
                 continue
             with self.store.session() as session:
                 queries.mark_sent(session, row.id, now)
@@ -64,7 +85,28 @@ class Deliverer:
             log.info("sent %s to %s", row.key, row.recipients)
         return report
 
-    def _retry_at(self, due_at: datetime, attempts: int, now: datetime) -> datetime | None:
-        if now - queries.as_utc(due_at) >= self.give_up_after:
+    def _failed(self, rows: list[OutboxMessage], error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
+        retries = [(row, self._retry_at(row, now) if error.temporary else None) for row in rows]
+        with self.store.session() as session:
+            for row, retry_at in retries:
+                assert row.id is not None
+                queries.mark_attempt_failed(session, row.id, str(error), retry_at, now)
+        given_up = [row for row, retry_at in retries if retry_at is None]
+        report.given_up += len(given_up)
+        report.retrying += len(retries) - len(given_up)
+        for row in given_up:
+            log.warning("gave up on %s to %s: %s", row.key, row.recipients, error)
+        if len(retries) > len(given_up):
+            # One line for a round that could not reach the relay, not one per mail.
+            retry_at = min(moment for _, moment in retries if moment is not None)
+            what = retries[0][0].key if len(retries) == 1 else f"{len(retries) - len(given_up)} mails"
+            log.info("will retry %s from %s: %s", what, retry_at.isoformat(timespec="seconds"), error)
+
+    def _retry_at(self, row: OutboxMessage, now: datetime) -> datetime | None:
+        first = queries.as_utc(row.first_attempt_at) if row.first_attempt_at else now
+        gives_up_at = first + self.give_up_after
+        if now >= gives_up_at:
             return None
-        return now + min(FIRST_RETRY * 2**attempts, LONGEST_RETRY)
+        # The exponent is bounded: a long window's hourly retries would overflow a timedelta.
+        backoff = min(self.first_retry * 2 ** min(row.attempts, 16), LONGEST_RETRY)
+        return min(now + backoff, gives_up_at)

@@ -45,8 +45,7 @@ class ProgramMail:
         self.store = store
         self.calendar = Calendar.from_settings(settings)
         self.composing = Composing.in_workers(settings, compose_workers)
-        give_up = timedelta(hours=settings.schedule.delivery_give_up_hours)
-        self.deliverer = deliverer or Deliverer(store, backend_for(settings.delivery), give_up)
+        self.deliverer = deliverer or Deliverer.configured(store, backend_for(settings.delivery), settings.schedule)
         self.stopping = threading.Event()
 
     def plan(self, now: datetime) -> list[str]:

@@ -1,11 +1,14 @@
 """Per-pair status: counts, last contact and flags, as `mentormail status` shows them.
 
-Pure: the store's `PairActivity` rows and `now` in, the documented JSON shape out.
+Pure: the store's `PairActivity` rows and `now` in, the documented JSON shape out. The JSON says
+moments in UTC (ISO 8601 with its offset, for scripts); the table, for people, in the program's
+time zone with the zone named.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from ...store.queries import PairActivity
 
@@ -68,8 +71,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=timezone.utc).isoformat() if moment else None
 
 
-def status_table(document: dict[str, object]) -> str:
-    """The plain form: one line per pair, readable in a terminal."""
+def local_time(moment: str, zone: ZoneInfo) -> str:
+    """`2026-12-01 15:17 EST`: an ISO 8601 moment of a JSON document as people read it, in the
+    program's zone and naming it (a bare `20:17` from a New York program reads as local time)."""
+    return f"{datetime.fromisoformat(moment).astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+def status_table(document: dict[str, object], zone: ZoneInfo) -> str:
+    """The plain form: one line per pair, readable in a terminal; times in `zone`."""
     header = ("pair", "mentor", "mentee", "status", "m→m", "m←m", "calls", "last contact", "days", "flags")
     rows = [header]
     for pair in document["pairs"]:  # type: ignore[union-attr]
@@ -83,7 +92,7 @@ def status_table(document: dict[str, object]) -> str:
                 str(contacts["mentor_to_mentee"]),
                 str(contacts["mentee_to_mentor"]),
                 str(contacts["self_reported"]),
-                (pair["last_contact"] or "never")[:16].replace("T", " "),
+                local_time(pair["last_contact"], zone) if pair["last_contact"] else "never",
                 "-" if pair["days_since_contact"] is None else str(pair["days_since_contact"]),
                 " ".join(pair["flags"]),
             )

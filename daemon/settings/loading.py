@@ -55,7 +55,7 @@ _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
 
 _IMAP_INTAKE_KEYS = (
     "enabled", "host", "port", "security", "username", "password", "password_file",
-    "folder", "after_logging", "idle_seconds",
+    "folder", "after_logging", "idle_seconds", "auth_retry_seconds",
 )  # fmt: skip
 
 
@@ -65,7 +65,7 @@ _RELAY_KEYS = ("host", "port", "security", "username", "password", "password_fil
 _SCHEDULE_KEYS = (
     "send_time", "intro_within_days", "intro_reminders_max", "inactive_after_days", "checkin_day_of_month",
     "liaison_summary_weekday", "liaison_summary_time", "digest_time", "survey_days_before_end",
-    "delivery_give_up_hours", "planner_interval_minutes", "compose_in_worker",
+    "delivery_give_up_hours", "delivery_first_retry_seconds", "planner_interval_minutes", "compose_in_worker",
 )  # fmt: skip
 
 
@@ -243,6 +243,7 @@ def _intake_imap(table: Table, base: Path) -> ImapIntakeSettings:
         folder=table.text("folder", defaults.folder),
         after_logging=_after_logging(table, defaults.after_logging),
         idle_seconds=table.integer("idle_seconds", defaults.idle_seconds, low=1, high=29 * 60),
+        auth_retry_seconds=table.integer("auth_retry_seconds", defaults.auth_retry_seconds, low=1, high=3600),
     )
     if enabled:
         for key in ("host", "username", "password"):
@@ -300,7 +301,10 @@ def _schedule(table: Table) -> ScheduleSettings:
         liaison_summary_time=table.clock("liaison_summary_time", defaults.liaison_summary_time),
         digest_time=table.clock("digest_time", defaults.digest_time),
         survey_days_before_end=table.integer("survey_days_before_end", defaults.survey_days_before_end, low=0),
-        delivery_give_up_hours=table.integer("delivery_give_up_hours", defaults.delivery_give_up_hours, low=1),
+        delivery_give_up_hours=table.number("delivery_give_up_hours", defaults.delivery_give_up_hours, above=0),
+        delivery_first_retry_seconds=table.integer(
+            "delivery_first_retry_seconds", defaults.delivery_first_retry_seconds, low=1, high=3600
+        ),
         planner_interval_minutes=table.integer(
             "planner_interval_minutes", defaults.planner_interval_minutes, low=1, high=60
         ),

@@ -75,6 +75,10 @@ class ImapIntakeSettings:
     after_logging: str = "delete"  # "delete" | "keep" | "move:FOLDER"
     # RFC 2177: servers may drop an IDLE after 30 minutes, so it is re-issued before that.
     idle_seconds: int = 1500
+    # After a refused login the watcher waits this long, then twice as long after each further
+    # refusal, up to an hour (imap.py, AUTH_RETRY_MAX): a wrong password retried every few
+    # seconds would get the account locked by the server.
+    auth_retry_seconds: int = 60
 
     @property
     def move_to(self) -> str | None:
@@ -121,8 +125,11 @@ class ScheduleSettings:
     liaison_summary_time: time = time(9, 0)
     digest_time: time = time(8, 0)
     survey_days_before_end: int = 21  # a survey's opens_days_before_end when it gives none
-    # A mail still undeliverable after this long is given up and listed in the digest.
-    delivery_give_up_hours: int = 48
+    # A mail still undeliverable this long after its first attempt is given up and listed in the
+    # digest (a decimal is allowed: 0.5 is half an hour).
+    delivery_give_up_hours: float = 48
+    # The first retry of a temporary failure; each later one waits twice as long, at most an hour.
+    delivery_first_retry_seconds: int = 60
     planner_interval_minutes: int = 5
     # Compose the planner's mail in a worker process: SMTP answers stay fast during a big tick
     # (p99 0.13 s against 0.7 s while the first tick of 10,000 pairs composes 30,000 mails) at

@@ -138,6 +138,15 @@ class Table:
             raise self.error(name, f"must be at most {high} (got {value})")
         return value
 
+    def number(self, name: str, default: float, *, above: float) -> float:
+        """An integer or a decimal (`48`, `0.5`), greater than `above`."""
+        value = self.get(name, object, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(name, f"must be a number (got {_show(value)})")
+        if not value > above:
+            raise self.error(name, f"must be more than {above:g} (got {value})")
+        return float(value)
+
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(name, default)
         if value not in choices:

@@ -13,7 +13,8 @@ One module per concern; every public name is re-exported here, so callers write
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
   simulator's stand-in contacts; a batch's transaction (`begin_intake_batch`, `end_intake_batch`).
 - `outbox`: the program's own mail: `enqueue`, delivery (`due_for_delivery`, `mark_sent`,
-  `mark_attempt_failed`), what is unsent (`OutboxEntry`), finding our mail again.
+  `mark_attempt_failed`), what is unsent (`OutboxEntry`), queueing it again (`requeue`),
+  finding our mail again.
 - `planner`: what the planner reads: `planner_state` (everything), `pair_planner_state` (a
   batch of pairs), `program_planner_state` (the committee's mail).
 - `plans`: the planner's bookkeeping for incremental planning: which pairs to plan
@@ -46,6 +47,7 @@ from .intake import (
 )
 from .outbox import (
     OutboxEntry,
+    Requeued,
     due_for_delivery,
     enqueue,
     last_outbox_id,
@@ -53,6 +55,8 @@ from .outbox import (
     mark_sent,
     next_delivery_attempt,
     outbox_mail_for_token,
+    outbox_status,
+    requeue,
     sent_after,
     unsent_mail,
 )
@@ -71,10 +75,13 @@ from .plans import (
     roster_changed,
 )
 from .replies import (
+    CheckinComment,
     audit,
+    checkin_comments,
     decide_letter,
     earlier_use_of_command,
     letter_request,
+    pair_id_of,
     record_reported_contact,
     request_letter,
     save_checkin,
@@ -119,6 +126,7 @@ __all__ = [
     "seen_before",
     # outbox
     "OutboxEntry",
+    "Requeued",
     "due_for_delivery",
     "enqueue",
     "last_outbox_id",
@@ -126,6 +134,8 @@ __all__ = [
     "mark_sent",
     "next_delivery_attempt",
     "outbox_mail_for_token",
+    "outbox_status",
+    "requeue",
     "sent_after",
     "unsent_mail",
     # planner
@@ -147,6 +157,9 @@ __all__ = [
     "record_program_plan",
     "roster_changed",
     # replies
+    "CheckinComment",
+    "checkin_comments",
+    "pair_id_of",
     "audit",
     "decide_letter",
     "earlier_use_of_command",

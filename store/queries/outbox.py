@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..models import OutboxMessage, QuestionMessage
+from .plans import pairs_changed
 from .times import as_utc
 
 
@@ -47,6 +48,7 @@ class OutboxEntry:
     attempts: int
     next_attempt_at: datetime
     last_error: str
+    first_attempt_at: datetime | None = None
 
 
 def unsent_mail(session: Session, *, failed_only: bool = False) -> list[OutboxEntry]:
@@ -62,13 +64,14 @@ def unsent_mail(session: Session, *, failed_only: bool = False) -> list[OutboxEn
             OutboxMessage.attempts,
             OutboxMessage.next_attempt_at,
             OutboxMessage.last_error,
+            OutboxMessage.first_attempt_at,
         )
         .where(OutboxMessage.status.in_(statuses))
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
     )
     return [
-        OutboxEntry(key, kind, to, status, as_utc(due), attempts, as_utc(next_at), error)
-        for key, kind, to, status, due, attempts, next_at, error in rows
+        OutboxEntry(key, kind, to, status, as_utc(due), attempts, as_utc(next_at), error, first and as_utc(first))
+        for key, kind, to, status, due, attempts, next_at, error, first in rows
     ]
 
 
@@ -109,17 +112,67 @@ _WIPE_FORWARDED = update(QuestionMessage).where(QuestionMessage.forwarded_in == 
 def mark_attempt_failed(
     session: Session, outbox_id: int, reason: str, retry_at: datetime | None, now: datetime
 ) -> None:
-    """A failed attempt: try again at `retry_at`, or give up (None) and let the digest say so."""
+    """A failed attempt: try again at `retry_at`, or give up (None) and let the digest say so.
+
+    Given-up mail keeps its message, so that `mentormail outbox retry` can send it as it was (a
+    digest's forwarded questions are wiped once it is delivered, as for any other digest).
+    """
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         return
     row.attempts += 1
     row.last_error = reason
+    row.first_attempt_at = row.first_attempt_at or now
     if retry_at is None:
-        row.status, row.sent_at, row.raw = "failed", now, None
+        row.status, row.sent_at = "failed", now
     else:
         row.next_attempt_at = retry_at
     session.add(row)
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """What `mentormail outbox retry` did: mail queued again as it was composed, and mail that had
+    no message to send (set aside, or given up before messages were kept), removed so that the
+    planner composes it again if it is still due."""
+
+    resent: int = 0
+    recomposed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.resent + self.recomposed
+
+
+def outbox_status(session: Session, key: str) -> str | None:
+    """pending | sent | failed, or None when the outbox has no mail under `key`."""
+    return session.exec(select(OutboxMessage.status).where(OutboxMessage.key == key)).first()
+
+
+def requeue(session: Session, now: datetime, key: str | None = None) -> Requeued:
+    """Queue again the mail under `key` (failed, or still being retried), or every failed mail
+    (None): due at `now`, its retries and its retry window counted afresh."""
+    where = [OutboxMessage.status == "failed"] if key is None else [
+        OutboxMessage.key == key, OutboxMessage.status.in_(("pending", "failed"))  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    kept, not_kept = OutboxMessage.raw.is_not(None), OutboxMessage.raw.is_(None)  # type: ignore[union-attr]
+    resent = session.execute(
+        update(OutboxMessage)
+        .where(*where, kept)
+        .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now, last_error="", sent_at=None)
+    ).rowcount
+    lost = session.exec(select(OutboxMessage.id, OutboxMessage.pair_id).where(*where, not_kept)).all()
+    ids = [outbox_id for outbox_id, _ in lost]
+    if ids:
+        # A digest's questions go back to waiting for the next digest, which forwards them.
+        session.execute(
+            update(QuestionMessage).where(QuestionMessage.forwarded_in.in_(ids)).values(forwarded_in=None)  # type: ignore[union-attr]
+        )
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))  # type: ignore[union-attr]
+        # Its pair is planned again at the next tick; the committee's mail is, since the count of
+        # failed mail is part of the program plan's fingerprint.
+        pairs_changed(session, {pair_id for _, pair_id in lost if pair_id})
+    return Requeued(resent=resent, recomposed=len(ids))
 
 
 def outbox_mail_for_token(session: Session, token: str) -> tuple[str, str, str | None] | None:

@@ -150,7 +150,9 @@ def program_planner_state(session: Session, contacts: dict[str, list[Contact]] |
     )
     unknown = tuple(UnknownSender(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "unknown_sender")
     questions = tuple(
-        Question(q.id, person(q.person_id), as_utc(q.received_at))
+        # A stranger's question (no person) is shown by its address alone.
+        Question(q.id, person(q.person_id) if q.person_id is not None else PlannerPerson(0, "", q.address or ""),
+                 as_utc(q.received_at))  # fmt: skip
         for q in session.exec(select(QuestionMessage).where(QuestionMessage.forwarded_in.is_(None)))  # type: ignore[union-attr]
         if q.id is not None
     )
@@ -170,7 +172,8 @@ def program_planner_state(session: Session, contacts: dict[str, list[Contact]] |
         bounces=bounces,
         questions=questions,
         failures=tuple(
-            DeliveryFailure(f.kind, f.recipients, f.last_error, as_utc(f.sent_at or f.next_attempt_at)) for f in failed
+            DeliveryFailure(f.kind, f.recipients, f.last_error, as_utc(f.sent_at or f.next_attempt_at), f.key)
+            for f in failed
         ),
         unknown_senders=unknown,
         last_digest_at=max(digests, default=None),

@@ -53,14 +53,24 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
     letters = sorted((r for r in state.letter_requests if r.requested_at < due), key=lambda r: r.request_id)
     if not (questions or bounces or failures or unknown or spoofed or letters):
         return  # only when something needs them
+
+    def local(moment: datetime) -> datetime:
+        # Shown in the program's zone, which `when` names ("15:17 EST"): a coordinator in New
+        # York reads "20:17 UTC" as a time of her own day, or has to work it out.
+        return moment.astimezone(calendar.zone)
+
     content = dict(
         day=calendar.local_date(due),
-        questions=[{"name": q.person.name, "email": q.person.email, "received_at": q.received_at} for q in questions],
+        questions=[
+            {"name": q.person.name, "email": q.person.email, "received_at": local(q.received_at)} for q in questions
+        ],
         bounces=[
-            {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids), "at": b.at}
+            {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids), "at": local(b.at)}
             for b in bounces
         ],
-        failed_deliveries=[{"kind": f.kind, "to": f.to, "reason": f.reason, "since": f.since} for f in failures],
+        failed_deliveries=[
+            {"key": f.key, "kind": f.kind, "to": f.to, "reason": f.reason, "since": local(f.since)} for f in failures
+        ],
         unknown_senders=[{"email": u["email"], "count": u["count"]} for u in unknown],
         letter_requests=[
             {
@@ -68,13 +78,13 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
                 "name": r.person.name,
                 "email": r.person.email,
                 "pair_id": r.pair_id,
-                "requested_at": r.requested_at,
+                "requested_at": local(r.requested_at),
                 "approve": f"approve letter {r.request_id}",
                 "decline": f"decline letter {r.request_id}",
             }
             for r in letters
         ],
-        spoofed=spoofed,
+        spoofed=[{**attempt, "last": local(attempt["last"])} for attempt in spoofed],  # type: ignore[arg-type]
     )
     for coordinator in coordinators:
         yield DueMail(
