@@ -16,13 +16,12 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from test_planner import CALENDAR, CHICAGO, END, PAIRS, START, Person
-
 from mentormail.daemon.mail.compose import Composer, Sender
 from mentormail.daemon.mail.planner import Calendar, DueMail, due_mail
 from mentormail.daemon.mail.render import Renderer
 from mentormail.daemon.settings import ConfigError, load_settings
 from mentormail.store.planner_state import Contact, PairState, PlannerState
+from test_planner import CALENDAR, CHICAGO, END, PAIRS, START, Person
 
 FIVE_WEEKS_IN = datetime.combine(START + timedelta(weeks=5), time(10), tzinfo=CHICAGO).astimezone(timezone.utc)
 

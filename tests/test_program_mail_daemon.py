@@ -9,12 +9,15 @@ from __future__ import annotations
 import smtplib
 import time as clock
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 
 from conftest import PROGRAM_ADDRESS, Daemon, Program, message, wait_until
+from in_process import in_process
 from relay import Relay
+from mentormail.daemon.mail.planner import add_months
 from mentormail.parsers.tokens import Purpose, token_in, verify
 
 TODAY = datetime.now(ZoneInfo("America/Chicago")).date()
@@ -29,6 +32,7 @@ EXPECTED_FIRST_DAY = {"pairing": 3, "topic": 6}  # a pairing mail per pair, mont
 
 def starting_today(program: Program, relay: Relay) -> None:
     (program.root / "today.csv").write_text(ROSTER_STARTING_TODAY, encoding="utf-8")
+    program.starts_on = str(TODAY)  # the round starts today (and so ends nine months on)
     program.deliver_to(
         relay.controller.port,
         """
@@ -147,3 +151,83 @@ def test_a_bounce_to_the_signed_envelope_sender_names_the_participant(
     status = program.status()
     assert "bouncing" in status["p3"]["flags"]
     assert "bouncing" not in status["p1"]["flags"]
+
+
+# --- starting mid-round (issue 10) ---------------------------------------------------------------
+
+FIVE_WEEKS_AGO = TODAY - timedelta(weeks=5)
+ROSTER_FIVE_WEEKS_AGO = ROSTER_STARTING_TODAY.replace(str(TODAY), str(FIVE_WEEKS_AGO))
+TWO_TOPICS = """
+[[topics]]
+title = "Getting to know each other"
+[[topics]]
+title = "Professional resources"
+"""
+
+
+def five_weeks_in(program: Program, relay: Relay) -> None:
+    (program.root / "late.csv").write_text(ROSTER_FIVE_WEEKS_AGO, encoding="utf-8")
+    program.starts_on = str(FIVE_WEEKS_AGO)
+    program.deliver_to(relay.controller.port, TWO_TOPICS)
+    program.database.unlink(missing_ok=True)
+    program.cli("import-roster", str(program.root / "late.csv"))
+
+
+def sent_now(mail: EmailMessage, started: datetime) -> bool:
+    """Dated when it was sent (within the test's minutes), not when it fell due weeks ago."""
+    return started - timedelta(minutes=1) <= mail["Date"].datetime <= datetime.now(timezone.utc) + timedelta(minutes=1)
+
+
+def test_a_first_run_five_weeks_into_the_round_sends_the_welcome_and_topic_1_dated_now(
+    program: Program, daemon: Daemon, relay: Relay
+) -> None:
+    five_weeks_in(program, relay)
+    started = datetime.now(timezone.utc)
+    daemon.start()
+    wait_until(lambda: relay.kinds()["pairing"] == 3 and relay.kinds()["topic"] == 6)
+    clock.sleep(3)  # a delivery run more: whatever else the first tick enqueued has arrived
+    daemon.stop()
+    # The welcome and month 1's topic; no intro reminder, nudge or check-in with the welcome
+    # (today: 12 mails to Ana in the same second, among them both reminders and a nudge).
+    participant_kinds = Counter(m["X-Mentormail-Kind"] for m in relay.messages() if "liaison" not in str(m["To"]))
+    assert participant_kinds == {"pairing": 3, "topic": 6}
+    for mail in relay.messages():
+        assert sent_now(mail, started), (mail["X-Mentormail-Kind"], mail["Date"])
+    to_ana = [m for m in relay.messages() if m["X-Mentormail-Kind"] == "topic" and "ana@" in str(m["To"])]
+    # Topic 1 first, though the round is in its second month, naming the mentee each is about.
+    assert sorted(str(m["Subject"]) for m in to_ana) == [
+        "Month 1 of 8 with Ben O'Brien: Getting to know each other",
+        "Month 1 of 8 with Cléo Martin: Getting to know each other",
+    ]
+    pairing = next(m for m in relay.messages() if m["X-Mentormail-Kind"] == "pairing" and "ben@" in str(m["To"]))
+    ends_on = add_months(FIVE_WEEKS_AGO, 9)
+    assert f"{ends_on:%A} {ends_on.day} {ends_on:%B %Y}" in " ".join(pairing.get_body(("plain",)).get_content().split())
+
+
+def test_back_after_weeks_of_downtime_one_reminder_per_pair_and_the_latest_topic_dated_now(
+    program: Program, daemon: Daemon, relay: Relay
+) -> None:
+    five_weeks_in(program, relay)
+    # The daemon ran on the round's first day (its mail went to a backend of its own), then stopped.
+    first_day = datetime.combine(FIVE_WEEKS_AGO, time(0, 5), tzinfo=ZoneInfo("America/Chicago"))
+    with in_process(program) as earlier:
+        welcomed = earlier.run_at(first_day.astimezone(timezone.utc))
+    assert Counter(m["X-Mentormail-Kind"] for m in welcomed) == {"pairing": 3, "topic": 6}
+    started = datetime.now(timezone.utc)
+    daemon.start()
+    wait_until(lambda: relay.kinds()["intro_reminder"] == 3 and relay.kinds()["topic"] == 6)
+    clock.sleep(3)
+    daemon.stop()
+    kinds = Counter(m["X-Mentormail-Kind"] for m in relay.messages() if "liaison" not in str(m["To"]))
+    # Of what the downtime skipped, only the latest of each: the second intro reminder (not both),
+    # month 2's topic (not months 1 and 2), one nudge to each, one check-in per pair; no welcome again.
+    assert kinds == {"intro_reminder": 3, "topic": 6, "nudge": 6, "checkin": 3}
+    for mail in relay.messages():
+        assert sent_now(mail, started), (mail["X-Mentormail-Kind"], mail["Date"])
+    assert {str(m["Subject"]).split(" with ")[0] for m in relay.messages() if m["X-Mentormail-Kind"] == "topic"} == {
+        "Month 2 of 9"
+    }
+    reminder = next(m for m in relay.messages() if m["X-Mentormail-Kind"] == "intro_reminder")
+    text = " ".join(reminder.get_body(("plain",)).get_content().split())
+    assert str(reminder["Subject"]).startswith("A reminder:")  # the first they get, though the second due
+    assert "It is 35 days since we introduced you" in text
