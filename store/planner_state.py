@@ -103,6 +103,7 @@ class LetterRow:
     person: Person
     pair_id: str
     requested_at: datetime
+    contacts: int = 0  # the pair's logged contacts (mail, reported calls, meetings), for judging it
 
 
 @dataclass(frozen=True)

@@ -392,10 +392,10 @@ def test_the_digest_lists_a_letter_to_approve_and_a_forged_reply_to_each_coordin
     last_digest = datetime(2026, 10, 3, 13, tzinfo=timezone.utc)
     state = PlannerState(
         pairs=PAIRS,
-        sent_keys=frozenset(),
+        sent_keys=frozenset(f"pairing:pair-{pair.pair_id}" for pair in PAIRS),  # welcomed on time
         staff=(COORDINATOR, second, LIAISON),
         last_digest_at=last_digest,
-        letter_requests=(LetterRow(7, DEV, "p3", now - timedelta(days=1)),),
+        letter_requests=(LetterRow(7, DEV, "p3", now - timedelta(days=1), contacts=5),),
         spoofed=(
             SpoofAttempt("coordinator@example.org", now - timedelta(hours=20)),
             SpoofAttempt("coordinator@example.org", now - timedelta(hours=18)),
@@ -412,6 +412,8 @@ def test_the_digest_lists_a_letter_to_approve_and_a_forged_reply_to_each_coordin
     (letter,) = context["letter_requests"]
     assert letter["approve"] == "approve letter 7" and letter["request_id"] == 7
     assert (letter["name"], letter["email"], letter["pair_id"]) == ("Dev Patel", "dev@example.org", "p3")
+    # The pair's month and logged contacts, for the coordinator to judge a letter asked for early.
+    assert (letter["month"], letter["months"], letter["completed"], letter["contacts"]) == (2, 9, False, 5)
     (spoofed,) = context["spoofed"]
     assert (spoofed["email"], spoofed["count"]) == ("coordinator@example.org", 2)
     # Sent once per coordinator and day.

@@ -296,6 +296,10 @@ def contexts() -> dict[str, dict[str, object]]:
                     "pair_id": "p1",
                     "requested_at": datetime(2026, 11, 2, 18, 40, tzinfo=ZONE),
                     "approve": "approve letter 3",
+                    "month": 3,
+                    "months": 9,
+                    "completed": False,
+                    "contacts": 4,
                     "decline": "decline letter 3",
                 },
                 {
@@ -304,6 +308,10 @@ def contexts() -> dict[str, dict[str, object]]:
                     "pair_id": "p8",
                     "requested_at": datetime(2026, 11, 3, 6, 2, tzinfo=ZONE),
                     "approve": "approve letter 4",
+                    "month": 9,
+                    "months": 9,
+                    "completed": True,
+                    "contacts": 1,
                     "decline": "decline letter 4",
                 },
             ],
@@ -638,14 +646,18 @@ def test_digest_gives_the_command_that_approves_each_letter(rendered: dict[str, 
         "approve letter 4",
     ]
     text = " ".join(mail.text.split())
+    # Where the pair is, so that the coordinator can judge (issue 10: a letter asked for in month 2).
     assert (
-        "Siobhán O'Connor <siobhan.o'connor@library.example.ie>, mentor in pair p1, asked 2 Nov 2026, 18:40 CST" in text
+        "Siobhán O'Connor <siobhan.o'connor@library.example.ie>, mentor in pair p1 (month 3 of 9, 4 contacts logged), "
+        "asked 2 Nov 2026, 18:40 CST" in text
     )
+    assert "mentor in pair p8 (round completed, 1 contact logged)" in text
     assert '"decline letter N"' in text
     assert mail.html is not None
     html_text = " ".join("".join(parse_html(mail.html).text).split())
     assert "approve letter 3" in html_text and "approve letter 4" in html_text
     assert "Letters of recognition to approve (2)" in html_text
+    assert "month 3 of 9, 4 contacts logged" in html_text
 
 
 def test_digest_reports_forged_replies(rendered: dict[str, RenderedMail]) -> None:

@@ -58,10 +58,7 @@ def planner_state(session: Session) -> PlannerState:
     ):
         contacts.setdefault(pair_id, []).append(Contact(as_utc(occurred_at), direction))
     outbox = frozenset(session.exec(select(OutboxMessage.key)))
-    state = program_planner_state(session, contacts)
-    welcomed = _welcomed(session, None)
-    pairs = tuple(replace(pair, welcomed_at=welcomed.get(pair.pair_id)) for pair in state.pairs)
-    return replace(state, pairs=pairs, sent_keys=outbox)
+    return replace(program_planner_state(session, contacts), sent_keys=outbox)
 
 
 def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetime) -> PlannerState:
@@ -132,8 +129,9 @@ def program_planner_state(session: Session, contacts: dict[str, list[Contact]] |
     def person(person_id: int) -> PlannerPerson:
         return people[person_id]
 
+    welcomed = _welcomed(session, None)
     pairs = tuple(
-        _pair_state(pair, people, contacts or {})
+        replace(_pair_state(pair, people, contacts or {}), welcomed_at=welcomed.get(pair.id))
         for pair in session.exec(select(Pair).order_by(Pair.started_on, Pair.id))
     )
     pairs_of: dict[int, list[str]] = {}
@@ -166,6 +164,7 @@ def program_planner_state(session: Session, contacts: dict[str, list[Contact]] |
     letters = session.exec(
         select(LetterRequest).where(LetterRequest.status == "requested").order_by(LetterRequest.id)
     ).all()
+    letter_contacts = _contact_counts(session, {r.pair_id for r in letters})
     return PlannerState(
         pairs=pairs,
         sent_keys=frozenset(key for key, _, _ in committee_mail),
@@ -184,7 +183,9 @@ def program_planner_state(session: Session, contacts: dict[str, list[Contact]] |
             for c in session.exec(select(CheckinReply).order_by(CheckinReply.received_at))
         ),
         letter_requests=tuple(
-            LetterRow(r.id, person(r.person_id), r.pair_id, as_utc(r.requested_at)) for r in letters if r.id is not None
+            LetterRow(r.id, person(r.person_id), r.pair_id, as_utc(r.requested_at), letter_contacts.get(r.pair_id, 0))
+            for r in letters
+            if r.id is not None
         ),
         spoofed=tuple(SpoofAttempt(r.address, as_utc(r.occurred_at)) for r in records if r.outcome == "spoofed"),
     )
@@ -209,6 +210,19 @@ def _welcomed(session: Session, pair_ids: Collection[str] | None) -> dict[str, d
     if pair_ids is not None:
         statement = statement.where(OutboxMessage.pair_id.in_(pair_ids))  # type: ignore[union-attr]
     return {pair_id: as_utc(composed or due) for pair_id, composed, due in session.exec(statement) if pair_id}
+
+
+def _contact_counts(session: Session, pair_ids: Collection[str]) -> dict[str, int]:
+    """pair id -> its logged contacts, counted in SQL (a pair asking for a letter: a handful of pairs)."""
+    counts: dict[str, int] = {}
+    for chunk in in_chunks(sorted(pair_ids)):
+        statement = (
+            select(ContactEvent.pair_id, func.count())
+            .where(ContactEvent.pair_id.in_(chunk))  # type: ignore[attr-defined]
+            .group_by(ContactEvent.pair_id)
+        )
+        counts.update(dict(session.exec(statement).all()))
+    return counts
 
 
 def _staff_ids(session: Session) -> set[int]:

@@ -97,6 +97,14 @@ def welcomed(calendar: Calendar, pair: PairState) -> datetime:
     return max(nominal, pair.welcomed_at) if pair.welcomed_at is not None else nominal
 
 
+def round_month(calendar: Calendar, pair: PairState, moment: datetime) -> tuple[int, int, bool]:
+    """(month, months, completed): the pair's month of its round at `moment` (1 in its first), how
+    many months it has, and whether the round has ended by then."""
+    months = monthly(calendar, pair)
+    month = max(1, sum(1 for start in months if start <= moment))
+    return month, len(months), moment >= calendar.at(round_ends_on(calendar, pair), time(0))
+
+
 def at_send_time(calendar: Calendar, moment: datetime) -> datetime:
     """The first send_time (local) at or after `moment`: reminders go out when mail does, not at
     the hour a quiet period happens to end (which would shift across a DST change)."""

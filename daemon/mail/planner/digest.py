@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
-from ....store.planner_state import Bounce, PlannerState
-from .calendar import Calendar
+from ....store.planner_state import Bounce, PairState, PlannerState
+from .calendar import Calendar, round_month
 from .due import DueMail, committee_members, template_context
 
 
@@ -51,6 +51,7 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
     unknown = _count_by_address((sender.email, sender.at) for sender in state.unknown_senders if new(sender.at))
     spoofed = _count_by_address((attempt.email, attempt.at) for attempt in state.spoofed if new(attempt.at))
     letters = sorted((r for r in state.letter_requests if r.requested_at < due), key=lambda r: r.request_id)
+    pairs = {pair.pair_id: pair for pair in state.pairs if letters}
     if not (questions or bounces or failures or unknown or spoofed or letters):
         return  # only when something needs them
 
@@ -81,6 +82,9 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
                 "requested_at": local(r.requested_at),
                 "approve": f"approve letter {r.request_id}",
                 "decline": f"decline letter {r.request_id}",
+                # Where the pair is, so that a coordinator can judge a letter asked for in month 2.
+                **_letter_pair(calendar, pairs.get(r.pair_id), due),
+                "contacts": r.contacts,
             }
             for r in letters
         ],
@@ -98,6 +102,11 @@ def plan_digest(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
             to_committee=True,
             forwards=tuple(q.question_id for q in questions),
         )
+
+
+def _letter_pair(calendar: Calendar, pair: PairState | None, due: datetime) -> dict[str, object]:
+    month, months, completed = round_month(calendar, pair, due) if pair else (0, 0, False)
+    return {"month": month, "months": months, "completed": completed}
 
 
 def _count_by_address(seen: Iterable[tuple[str, datetime]]) -> list[dict[str, object]]:
