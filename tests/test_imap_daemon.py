@@ -7,6 +7,7 @@ counts nothing twice.
 
 from __future__ import annotations
 
+import re
 import signal
 import smtplib
 import sqlite3
@@ -127,3 +128,46 @@ def test_sigkill_during_catch_up_loses_nothing_and_counts_nothing_twice(
     daemon.stop()
     assert program.contacts() == {"p1": (total // 2, 0), "p2": (0, total // 2), "p3": (0, 0)}
     assert inbox_count(dovecot, account) == total  # after_logging = "keep"
+
+
+def test_a_wrong_password_backs_off_and_says_so(program: Program, daemon: Daemon, dovecot: Dovecot) -> None:
+    """A refused login is not retried every few seconds (servers lock an account after a few
+    failures): the wait doubles from `auth_retry_seconds` (a second here, a minute by default),
+    and the log says what failed in words an operator acts on."""
+    username, _ = use_mailbox(program, dovecot)
+    program.write_config(extra=program.extra_config.replace('password = "', 'password = "wrong-') + AUTH_RETRY)
+    refused = re.compile(
+        rf"ERROR mentormail\.imap: authentication failed for {re.escape(username)} at {dovecot.host}; "
+        r"next try in (\d+) s\b"
+    )
+
+    def waits() -> list[int]:
+        return [int(wait) for wait in refused.findall(daemon.log())]
+
+    daemon.start()
+    wait_until(lambda: len(waits()) >= 4, timeout=90)
+    assert waits()[:4] == [1, 2, 4, 8]
+    assert daemon.stop() == 0
+    # Dovecot saw as many attempts as the log says, not one every second.
+    attempts = len(re.findall(rf"auth failed.*user=<{re.escape(username)}>", dovecot.log_text()))
+    assert 4 <= attempts <= len(waits()) + 1
+
+
+def test_once_the_password_is_right_the_watcher_logs_in_at_its_next_try(
+    program: Program, daemon: Daemon, dovecot: Dovecot
+) -> None:
+    username, password = use_mailbox(program, dovecot)
+    program.write_config(extra=program.extra_config.replace('password = "', 'password = "wrong-') + AUTH_RETRY)
+    append(dovecot, (username, password), message("ana@example.org", ["ben@example.net"], [PROGRAM_ADDRESS]).as_bytes())
+    daemon.start()
+    wait_until(lambda: "authentication failed for" in daemon.log(), timeout=60)
+    # The operator changes the account's password to the one the config holds.
+    passwd = dovecot.passwd.read_text(encoding="utf-8")
+    dovecot.passwd.write_text(
+        passwd.replace(f"{username}:{{PLAIN}}{password}:", f"{username}:{{PLAIN}}wrong-{password}:")
+    )
+    wait_until(lambda: total_contacts(program) == 1, timeout=60)
+    assert daemon.stop() == 0
+
+
+AUTH_RETRY = "auth_retry_seconds = 1\n"

@@ -37,7 +37,12 @@ goes as its first copy went, so a question seen again on a sweep is the copy kep
 Connections. Any failure (socket, TLS, IMAP protocol, store) ends the session; it is logged by
 exception class and place only (`describe_exception`: an IMAP error's text can quote a header),
 and the watcher reconnects after 1 s, doubling to 60 s, back to 1 s after a session that caught
-up. IDLE is re-issued every `idle_seconds` (before the 29-minute limit of RFC 2177) and polled in
+up. A refused login is different: trying a wrong password again every few seconds gets the
+account locked by many servers, so it is logged as `authentication failed for USER at HOST` with
+the wait before the next try, which starts at `auth_retry_seconds` (a minute by default) and
+doubles after each further refusal up to an hour (`AUTH_RETRY_MAX`), until a login succeeds.
+
+IDLE is re-issued every `idle_seconds` (before the 29-minute limit of RFC 2177) and polled in
 one-second slices so that a stop request is seen within about a second. After each renewal, and
 after a `* NO` warning during IDLE, the folder is selected again to compare UIDVALIDITY: a server
 need not end the session when the folder is deleted and made again (Dovecot does not).
@@ -52,6 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import LoginError
 
 from ...store import queries
 from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
@@ -73,6 +79,8 @@ IDLE_CHECK_SECONDS = 1.0
 _EARLY_EMPTY_LIMIT = 3
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
+# The longest wait between two logins after the server refused one (the first is the setting's).
+AUTH_RETRY_MAX = 3600.0
 CONNECT_TIMEOUT = 30.0
 # Per socket read while a command runs (IDLE polling sets its own). A server that stops answering
 # mid-command costs at most this long before the watcher reconnects.
@@ -115,16 +123,20 @@ class ImapWatcher:
         self.mailbox_key = f"{settings.username}@{settings.host}/{settings.folder}"
         self.caught_up = threading.Event()
         self._position = 0  # the highest UID this session has dealt with
+        self._auth_retry = float(settings.auth_retry_seconds)  # the wait after the next refused login
 
     # --- the loop --------------------------------------------------------------------------
 
     def run(self) -> None:
         delay = BACKOFF_FIRST
         while not self.stop.is_set():
+            refused = False
             try:
                 self._session()
             except _RecordFailed:
                 pass  # logged by _process, with the UID
+            except LoginError:
+                refused = True
             except Exception as exc:  # any transport failure: reconnect, never die
                 log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
             if self.caught_up.is_set():
@@ -132,13 +144,25 @@ class ImapWatcher:
             self.caught_up.clear()
             if self.stop.is_set():
                 break
+            if refused:
+                wait = self._auth_retry
+                self._auth_retry = min(wait * 2, AUTH_RETRY_MAX)
+                log.error(
+                    "authentication failed for %s at %s; next try in %s (check intake.imap's username and password)",
+                    self.settings.username,
+                    self.settings.host,
+                    _wait(wait),
+                )
+                self.stop.wait(wait)
+                continue
             log.info("reconnecting to %s in %.0f s", self.settings.host, delay)
             self.stop.wait(delay)  # returns at once when stop is set
             delay = min(delay * 2, BACKOFF_MAX)
         log.info("IMAP watcher for %s stopped", self.mailbox_key)
 
     def _session(self) -> None:
-        client = self._connect()
+        client = connect(self.settings)
+        self._auth_retry = float(self.settings.auth_retry_seconds)  # logged in: a later refusal starts afresh
         graceful = False
         try:
             uidvalidity = self._select(client)
@@ -161,26 +185,9 @@ class ImapWatcher:
                 self._process(client, self._uids_above(client, self._position), uidvalidity)
             graceful = True
         finally:
-            self._close(client, graceful=graceful)
+            close(client, graceful=graceful)
 
     # --- connecting ------------------------------------------------------------------------
-
-    def _connect(self) -> IMAPClient:
-        settings = self.settings
-        client = IMAPClient(
-            settings.host,
-            port=settings.port,
-            ssl=settings.security == "ssl",
-            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
-        )
-        try:
-            if settings.security == "starttls":
-                client.starttls()  # imapclient's default context verifies the certificate
-            client.login(settings.username, settings.password)
-        except BaseException:
-            self._close(client, graceful=False)
-            raise
-        return client
 
     def _select(self, client: IMAPClient) -> int:
         move_to = self.settings.move_to
@@ -191,21 +198,6 @@ class ImapWatcher:
         # With "keep" the watcher has no business changing anything: EXAMINE makes that certain.
         selected = client.select_folder(self.settings.folder, readonly=self.settings.after_logging == "keep")
         return int(selected[b"UIDVALIDITY"])
-
-    @staticmethod
-    def _close(client: IMAPClient, *, graceful: bool) -> None:
-        # After a failure the connection may be half dead: a LOGOUT could block for the whole
-        # read timeout, so just close the socket.
-        if graceful:
-            try:
-                client.logout()
-                return
-            except Exception:
-                pass
-        try:
-            client.shutdown()
-        except Exception:
-            pass
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -357,6 +349,47 @@ class ImapWatcher:
                     raise _ConnectionClosed("the connection closed during IDLE")
         client.idle_done()
         return news
+
+
+def connect(settings: ImapIntakeSettings) -> IMAPClient:
+    """A logged-in client (TLS as configured); `LoginError` when the server refuses the login.
+    The watcher's connection, and `check-config --connect`'s."""
+    client = IMAPClient(
+        settings.host,
+        port=settings.port,
+        ssl=settings.security == "ssl",
+        timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+    )
+    try:
+        if settings.security == "starttls":
+            client.starttls()  # imapclient's default context verifies the certificate
+        client.login(settings.username, settings.password)
+    except BaseException:
+        close(client, graceful=False)
+        raise
+    return client
+
+
+def close(client: IMAPClient, *, graceful: bool) -> None:
+    # After a failure the connection may be half dead: a LOGOUT could block for the whole read
+    # timeout, so just close the socket.
+    if graceful:
+        try:
+            client.logout()
+            return
+        except Exception:
+            pass
+    try:
+        client.shutdown()
+    except Exception:
+        pass
+
+
+def _wait(seconds: float) -> str:
+    """`30 s`, `4 min`, `1 h`: the wait before the next login, as an operator reads it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.0f} h"
 
 
 def _is_bye(response: object) -> bool:
