@@ -26,12 +26,12 @@ from .intake.files import UnreadableInput, iter_messages
 from .intake.ingest import Explanation
 from .logs import describe_exception
 from .operation.export import (
-    COLUMNS,
     contact_rows,
     contacts_through,
     survey_columns,
     survey_csv_rows,
     survey_export_rows,
+    write_contacts_csv,
     write_csv,
     write_json,
 )
@@ -401,7 +401,7 @@ def _export(args: argparse.Namespace) -> int:
                 if args.format == "json":
                     write_json(sys.stdout, "contacts", contact_rows(months))
                 else:
-                    write_csv(sys.stdout, months, COLUMNS)
+                    write_contacts_csv(sys.stdout, months)
             else:
                 answers, columns = survey_export_rows(queries.survey_rows(session)), survey_columns(settings.surveys)
                 if args.format == "json":

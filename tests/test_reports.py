@@ -5,6 +5,10 @@ The events sit on the edges a month bucket can get wrong: local midnight on the 
 fraction of a second before a boundary, a month without contact between two with, a contact
 before the pair's start, pairs without any contact. The expected rows are computed here, one
 event at a time, with `zoneinfo`: the export must say the same, in the same order and format.
+
+Every pair has a row for every month of the round so far (issue 10): a month without contact is a
+row of zeros, also after the pair's last contact, since those are the quiet pairs a coordinator
+looks for. "So far" is today in the program's zone (the CLI's clock), at most the round's last month.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import Program, free_port
-from mentormail.daemon.operation.export import write_json
+from mentormail.daemon.operation.export import write_contacts_csv, write_json
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
 from mentormail.store import queries
@@ -83,8 +87,18 @@ def reporting(tmp_path_factory: pytest.TempPathFactory) -> Program:
     return program
 
 
+# The round: 1 September 2026 (the test config) and nine months, so its last month is May 2027.
+ROUND_LAST_DAY = date(2027, 5, 31)
+
+
+def round_so_far() -> str:
+    """The last month every pair has a row for: this month in the program's zone, within the round."""
+    return min(datetime.now(ZONE).date(), ROUND_LAST_DAY).strftime("%Y-%m")
+
+
 def expected_contacts() -> list[dict[str, object]]:
-    """Every month from a pair's start (or earlier contact) to its last contact, pairs by start."""
+    """Every month from a pair's start (or earlier contact) to its last contact or to the round so
+    far, whichever is later; pairs by start."""
     by_month: dict[tuple[str, str], Counter[str]] = {}
     for pair_id, direction, channel, when in EVENTS:
         counts = by_month.setdefault((pair_id, when.astimezone(ZONE).strftime("%Y-%m")), Counter())
@@ -93,6 +107,7 @@ def expected_contacts() -> list[dict[str, object]]:
     rows = []
     for pair_id in sorted(STARTS, key=lambda p: (STARTS[p], p)):
         months = {month for pid, month in by_month if pid == pair_id} | {STARTS[pair_id].strftime("%Y-%m")}
+        months.add(max(min(months), round_so_far()))  # not before the pair's first month
         year, month = map(int, min(months).split("-"))
         while f"{year:04d}-{month:02d}" <= max(months):
             label = f"{year:04d}-{month:02d}"
@@ -122,6 +137,20 @@ def test_export_contacts_csv_is_a_count_of_the_events_per_local_month(reporting:
     assert len(text.splitlines()) == len(expected) + 1
 
 
+def test_a_quiet_pair_has_a_row_of_zeros_for_every_month_of_the_round_so_far(reporting: Program) -> None:
+    """p2 never wrote and p3 stopped in September: both are in every month up to this one."""
+    rows = list(csv.DictReader(io.StringIO(reporting.cli("export", "contacts").stdout)))
+    months = [f"2026-{m:02d}" for m in range(9, 13)] + [f"2027-{m:02d}" for m in range(1, 6)]
+    so_far = [month for month in months if month <= round_so_far()]
+    counts = ("mentor_to_mentee", "mentee_to_mentor", "email", "phone", "meeting")
+    p2 = [row for row in rows if row["pair_id"] == "p2"]
+    assert [row["month"] for row in p2] == so_far
+    assert all(row[key] == "0" for row in p2 for key in counts)
+    p3 = [row["month"] for row in rows if row["pair_id"] == "p3"]
+    assert p3 == ["2026-08", *so_far]  # a contact before its start, then every month of the round so far
+    assert all(row[key] == "0" for row in rows if row["pair_id"] == "p3" and row["month"] > "2026-09" for key in counts)
+
+
 def test_export_contacts_json_is_the_same_rows_in_the_documented_layout(reporting: Program) -> None:
     text = reporting.cli("export", "contacts", "--format", "json").stdout
     assert text == json.dumps({"contacts": expected_contacts()}, ensure_ascii=False, indent=2) + "\n"
@@ -148,6 +177,24 @@ def test_an_export_of_a_program_without_pairs_is_just_the_header(tmp_path: Path)
         "pair_id,mentor,mentee,month,mentor_to_mentee,mentee_to_mentor,email,phone,meeting\n"  # CRLF, read as text
     )
     assert program.cli("export", "contacts", "--format", "json").stdout == '{\n  "contacts": []\n}\n'
+
+
+def test_the_contacts_csv_keeps_an_id_or_address_from_becoming_a_formula_on_every_row_of_its_pair() -> None:
+    rows = [
+        ("=1+1", "@ana@example.org", "ben@example.net", "2026-09", 1, 0, 1, 0, 0),
+        ("=1+1", "@ana@example.org", "ben@example.net", "2026-10", 0, 0, 0, 0, 0),
+        ("p2", "cleo@example.org", "-dan@example.net", "2026-09", 0, 1, 1, 0, 0),
+        ("p3", "eve@example.org", "fay@example.net", "2026-09", 0, 0, 0, 0, 0),
+    ]
+    out = io.StringIO()
+    write_contacts_csv(out, iter(rows))
+    assert out.getvalue().split("\r\n")[1:] == [
+        "'=1+1,'@ana@example.org,ben@example.net,2026-09,1,0,1,0,0",
+        "'=1+1,'@ana@example.org,ben@example.net,2026-10,0,0,0,0,0",
+        "p2,cleo@example.org,'-dan@example.net,2026-09,0,1,1,0,0",
+        "p3,eve@example.org,fay@example.net,2026-09,0,0,0,0,0",
+        "",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,9 @@ is prefixed with an apostrophe, so that a name cannot become a formula.
 
 The rows are written as the store yields them: an export of 10,000 pairs over a round is some
 100,000 rows, and none of them is kept once written.
+
+Every pair has a row for every month of the round so far, zeros included (`contacts_through`):
+a pair that has gone quiet shows as months of zeros, not as missing rows.
 """
 
 from __future__ import annotations
@@ -13,19 +16,42 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from ...store.queries import MonthlyContacts, SurveyRow
-from ..settings import SurveySettings
+from ..mail.planner.calendar import add_months
+from ..settings import Settings, SurveySettings
+from .cells import FORMULA_STARTS, spreadsheet_safe
 
 COLUMNS = ("pair_id", "mentor", "mentee", "month", "mentor_to_mentee", "mentee_to_mentor", "email", "phone", "meeting")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def contacts_through(settings: Settings, now: datetime) -> date:
+    """The last day every pair's months run to: today in the program's zone, at most the round's
+    last day (the day before it ends), so that an export after the round covers all of it."""
+    program = settings.program
+    ends_on = program.ends_on or add_months(program.starts_on, program.months)
+    return min(now.astimezone(program.zone).date(), ends_on - timedelta(days=1))
 
 
 def contact_rows(months: Iterable[MonthlyContacts]) -> Iterator[dict[str, object]]:
-    """The JSON rows; the CSV takes the `MonthlyContacts` themselves (their fields are COLUMNS)."""
+    """The JSON rows; the CSV takes the `MonthlyContacts` themselves (their cells are COLUMNS)."""
     for month in months:
-        yield month._asdict()
+        yield dict(zip(COLUMNS, month))
+
+
+def write_contacts_csv(out: TextIO, months: Iterable[MonthlyContacts]) -> None:
+    """`write_csv` of the contacts, made spreadsheet-safe a pair at a time: its rows come
+    together and only its id and addresses are text from outside (a call per cell was most of
+    a 10,000-pair export's Python time)."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    pair_id, unsafe = None, False
+    for row in months:
+        if row[0] != pair_id:
+            pair_id, unsafe = row[0], any(cell.startswith(FORMULA_STARTS) for cell in row[:3])
+        writer.writerow(row if not unsafe else (*map(spreadsheet_safe, row[:3]), *row[3:]))
 
 
 def survey_columns(surveys: tuple[SurveySettings, ...]) -> tuple[str, ...]:
@@ -97,17 +123,11 @@ def _layout(value: object, indent: str) -> str:
     return scalar(value) if scalar is not None else _encode(value)
 
 
-def write_csv(out: TextIO, rows: Iterable[Sequence[object]], columns: tuple[str, ...] = COLUMNS) -> None:
+def write_csv(out: TextIO, rows: Iterable[Sequence[object]], columns: tuple[str, ...]) -> None:
     """A header line, then a line per row of cells in column order (CRLF, as spreadsheets want)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    starts = _FORMULA_STARTS
+    starts = FORMULA_STARTS
     for row in rows:
         # spreadsheet_safe, inlined: a call per cell was a fifth of a large export's time.
         writer.writerow(["'" + cell if isinstance(cell, str) and cell.startswith(starts) else cell for cell in row])
-
-
-def spreadsheet_safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value

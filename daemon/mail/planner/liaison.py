@@ -28,7 +28,7 @@ from typing import TypeVar
 from ....store.outcomes import Direction
 from ....store.planner_state import CheckinRow, PairState, PlannerState
 from ....store.summary_state import LiaisonActivity, LiaisonActivityOptions, PairFigures
-from ...operation.export import spreadsheet_safe
+from ...operation.cells import spreadsheet_safe
 from ..attachment import Attachment
 from .calendar import WEEKDAYS, Calendar, latest, round_ends_on
 from .digest import latest_per_address
