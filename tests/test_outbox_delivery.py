@@ -6,6 +6,7 @@ that fails on demand; only the clock is ours (virtual `now`).
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import PROGRAM_ADDRESS, Program, free_port, message
+from in_process import in_process
 from mentormail.daemon.mail.backends import SmtpBackend
 from mentormail.daemon.mail.delivery import Deliverer
 from mentormail.daemon.intake.ingest import Intake
@@ -238,3 +240,27 @@ def test_a_mail_the_backend_refuses_outright_is_given_up_and_the_rest_are_sent(
     assert [row.key for row in failed] == [broken.key] and "ValueError" in failed[0].last_error
     assert len(relay.accepted) == len(keys) - 1
     mail.close()
+
+
+def test_outbox_retry_composes_again_a_mail_that_was_set_aside_once_its_cause_is_fixed(program: Program) -> None:
+    """A set-aside mail has no message to send again: `outbox retry` removes it, and the planner
+    composes it anew (here once the name that broke its headers is corrected)."""
+    with sqlite3.connect(program.database) as db:
+        db.execute("UPDATE person SET name = ? WHERE email = 'dev@example.org'", ("Dev\r\nBcc: attacker@evil.example",))
+    with in_process(program) as daemon:
+        delivered = daemon.run_at(FIRST_MORNING)
+    assert [m["To"] for m in delivered if "eve@example.com" in str(m["To"])] == []
+    [set_aside] = json.loads(program.cli("outbox", "--failed", "--json").stdout)["mail"]
+    assert set_aside["key"] == "pairing:pair-p3" and set_aside["reason"].startswith("could not be composed")
+
+    with sqlite3.connect(program.database) as db:
+        db.execute("UPDATE person SET name = 'Dev Patel' WHERE email = 'dev@example.org'")
+    retried = program.cli("outbox", "retry", "pairing:pair-p3").stdout
+    assert retried.startswith("re-queued 1 mail") and "composed again" in retried
+    assert not json.loads(program.cli("outbox", "--failed", "--json").stdout)["mail"]
+
+    with in_process(program) as daemon:
+        delivered = daemon.run_at(FIRST_MORNING + timedelta(minutes=5))
+    assert [m["X-Mentormail-Kind"] for m in delivered if "eve@example.com" in str(m["To"])] == ["pairing"]
+    sent = program.cli("outbox", "retry", "pairing:pair-p3", check=False)
+    assert sent.returncode == 1 and "sent already" in sent.stderr
