@@ -116,6 +116,9 @@ class OutboxMessage(SQLModel, table=True):
     composed_at: datetime | None = None
     last_error: str = ""  # a reason without content ("451 from relay", "connection refused")
     sent_at: datetime | None = None
+    # Until when a delivering daemon has this mail to itself (queries.claim_for_delivery); marking
+    # it sent or failed ends the claim, and a claim its daemon did not live to end expires.
+    claimed_until: datetime | None = None
 
 
 class QuestionMessage(SQLModel, table=True):

@@ -8,8 +8,9 @@ is given up at once. Given-up mail keeps its message, is listed in the coordinat
 and by `mentormail outbox --failed`, and `mentormail outbox retry` queues it again.
 
 A row is marked sent only after the backend took it, so a crash in between repeats that one
-message at most, and never skips one. One round of delivery runs at a time (the planner's tick
-and the delivery timer both deliver), so no row is sent by two rounds at once.
+message at most, and never skips one. One round of delivery runs at a time in a daemon (the
+planner's tick and the delivery timer both deliver), and each round claims the rows it sends
+(`claim_for_delivery`), so no row is sent by two rounds or two daemons at once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ log = logging.getLogger("mentormail.delivery")
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
+# A round claims a few mails at a time (a lease each, so that daemons sharing the outbox never
+# send the same one) and sends them: the lease outlasts a batch's slowest relay by far; a daemon
+# that dies leaves its claims to expire and another sends that mail then.
+CLAIM_SIZE = 20
+CLAIMS_PER_ROUND = 5
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 @dataclass
@@ -61,8 +68,15 @@ class Deliverer:
 
     def _deliver_due(self, now: datetime) -> DeliveryReport:
         report = DeliveryReport()
-        with self.store.session() as session:
-            rows = queries.due_for_delivery(session, now)
+        for _ in range(CLAIMS_PER_ROUND):
+            with self.store.session() as session:
+                rows = queries.claim_for_delivery(session, now, CLAIM_LEASE, CLAIM_SIZE)
+            if not rows or not self._send(rows, now, report):
+                break
+        return report
+
+    def _send(self, rows: list[OutboxMessage], now: datetime, report: DeliveryReport) -> bool:
+        """Send the claimed rows; False when the relay cannot be reached (the round ends)."""
         for index, row in enumerate(rows):
             assert row.id is not None and row.raw is not None
             try:
@@ -77,13 +91,13 @@ class Deliverer:
                 # connection of its own.
                 self._failed(rows[index:] if error.relay_wide else [row], error, now, report)
                 if error.relay_wide:
-                    break
+                    return False
                 continue
             with self.store.session() as session:
                 queries.mark_sent(session, row.id, now)
             report.sent += 1
             log.info("sent %s to %s", row.key, row.recipients)
-        return report
+        return True
 
     def _failed(self, rows: list[OutboxMessage], error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
         retries = [(row, self._retry_at(row, now) if error.temporary else None) for row in rows]

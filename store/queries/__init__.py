@@ -12,7 +12,7 @@ One module per concern; every public name is re-exported here, so callers write
 - `intake`: what intake records: outcomes (`record_outcome`, `RECORDED_OUTCOMES`), whether a
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
   simulator's stand-in contacts; a batch's transaction (`begin_intake_batch`, `end_intake_batch`).
-- `outbox`: the program's own mail: `enqueue`, delivery (`due_for_delivery`, `mark_sent`,
+- `outbox`: the program's own mail: `enqueue`, delivery (`claim_for_delivery`, `mark_sent`,
   `mark_attempt_failed`), what is unsent (`OutboxEntry`), queueing it again (`requeue`),
   finding our mail again.
 - `planner`: what the planner reads: `planner_state` (everything), `pair_planner_state` (a
@@ -48,7 +48,7 @@ from .intake import (
 from .outbox import (
     OutboxEntry,
     Requeued,
-    due_for_delivery,
+    claim_for_delivery,
     enqueue,
     last_outbox_id,
     mark_attempt_failed,
@@ -127,7 +127,7 @@ __all__ = [
     # outbox
     "OutboxEntry",
     "Requeued",
-    "due_for_delivery",
+    "claim_for_delivery",
     "enqueue",
     "last_outbox_id",
     "mark_attempt_failed",

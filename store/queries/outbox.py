@@ -5,9 +5,9 @@ unsent, and finding our mail again by its Message-ID token or by its place in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -20,20 +20,25 @@ from .times import as_utc
 def enqueue(session: Session, row: OutboxMessage, forwards: tuple[int, ...] = ()) -> bool:
     """Add a mail to the outbox unless its key is there already; True when it was added."""
     values = {name: getattr(row, name) for name in _OUTBOX_COLUMNS}
-    connection = session.connection()  # Core: the ORM's bulk path would hide the row count
-    result = connection.execute(_ENQUEUE[connection.dialect.name == "postgresql"], values)
-    added = bool(result.rowcount)
+    connection = session.connection()
+    # The new row's id comes back only when the row was added: PostgreSQL's driver reports a row
+    # count of -1 for this INSERT, which read as "added" every time.
+    outbox_id = connection.execute(_ENQUEUE[connection.dialect.name == "postgresql"], values).scalar()
+    added = outbox_id is not None
     if added and forwards:
-        outbox_id = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == row.key)).one()
         for question in session.exec(select(QuestionMessage).where(QuestionMessage.id.in_(forwards))):
             question.forwarded_in = outbox_id
             session.add(question)
     return added
 
 
-# Built once (a tick enqueues thousands): INSERT ... ON CONFLICT DO NOTHING, for SQLite and PostgreSQL.
+# Built once (a tick enqueues thousands): INSERT ... ON CONFLICT DO NOTHING RETURNING id, for SQLite
+# and PostgreSQL.
 _OUTBOX_COLUMNS = [column.name for column in OutboxMessage.__table__.columns if column.name != "id"]  # type: ignore[attr-defined]
-_ENQUEUE = (sqlite_insert(OutboxMessage).on_conflict_do_nothing(), pg_insert(OutboxMessage).on_conflict_do_nothing())
+_ENQUEUE = tuple(
+    dialect_insert(OutboxMessage).on_conflict_do_nothing().returning(OutboxMessage.id)  # type: ignore[attr-defined]
+    for dialect_insert in (sqlite_insert, pg_insert)
+)
 
 
 @dataclass(frozen=True)
@@ -75,15 +80,34 @@ def unsent_mail(session: Session, *, failed_only: bool = False) -> list[OutboxEn
     ]
 
 
-def due_for_delivery(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    return list(
+def claim_for_delivery(session: Session, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxMessage]:
+    """Due mail that no daemon is sending, claimed by this one until `now + lease`, oldest first.
+
+    On PostgreSQL the rows are locked as they are read (`FOR UPDATE SKIP LOCKED`): a second daemon
+    claiming at the same moment passes over them and takes the next ones, so no mail is claimed
+    twice. SQLite serves one daemon, and its write lock serialises the claim anyway. The claim is
+    committed with the session; the lease is what keeps another daemon off while this one sends.
+    """
+    rows = list(
         session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),  # type: ignore[union-attr]
+            )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
+    if rows:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+            .values(claimed_until=now + lease)
+        )
+    return rows
 
 
 def next_delivery_attempt(session: Session) -> datetime | None:
@@ -104,7 +128,7 @@ def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
 _MARK_SENT = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("outbox_id"))
-    .values(status="sent", sent_at=bindparam("now"), raw=None, last_error="")
+    .values(status="sent", sent_at=bindparam("now"), raw=None, last_error="", claimed_until=None)
 )
 _WIPE_FORWARDED = update(QuestionMessage).where(QuestionMessage.forwarded_in == bindparam("outbox_id")).values(raw=None)
 
@@ -123,6 +147,7 @@ def mark_attempt_failed(
     row.attempts += 1
     row.last_error = reason
     row.first_attempt_at = row.first_attempt_at or now
+    row.claimed_until = None
     if retry_at is None:
         row.status, row.sent_at = "failed", now
     else:
@@ -150,16 +175,21 @@ def outbox_status(session: Session, key: str) -> str | None:
 
 
 def requeue(session: Session, now: datetime, key: str | None = None) -> Requeued:
-    """Queue again the mail under `key` (failed, or still being retried), or every failed mail
-    (None): due at `now`, its retries and its retry window counted afresh."""
-    where = [OutboxMessage.status == "failed"] if key is None else [
-        OutboxMessage.key == key, OutboxMessage.status.in_(("pending", "failed"))  # type: ignore[attr-defined]
+    """Queue again the mail under `key` (failed, or being retried), or every failed mail (None):
+    due at `now`, its retries and its retry window counted afresh. Mail that has not failed yet
+    is left alone (retrying it would send it before it is due)."""
+    failed = OutboxMessage.status == "failed"
+    where = [failed] if key is None else [
+        OutboxMessage.key == key, or_(failed, (OutboxMessage.status == "pending") & (OutboxMessage.attempts > 0))
     ]  # fmt: skip
     kept, not_kept = OutboxMessage.raw.is_not(None), OutboxMessage.raw.is_(None)  # type: ignore[union-attr]
     resent = session.execute(
         update(OutboxMessage)
         .where(*where, kept)
-        .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now, last_error="", sent_at=None)
+        .values(
+            status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now, last_error="", sent_at=None,
+            claimed_until=None,
+        )
     ).rowcount
     lost = session.exec(select(OutboxMessage.id, OutboxMessage.pair_id).where(*where, not_kept)).all()
     ids = [outbox_id for outbox_id, _ in lost]
