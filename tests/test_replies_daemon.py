@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import smtplib
-import sqlite3
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -63,7 +62,7 @@ def running(program: Program, daemon: Daemon, relay: Relay) -> tuple[Program, Da
 trusted_authserv_id = "mx.example.org"
 {SURVEY}""",
     )
-    program.database.unlink(missing_ok=True)
+    program.fresh_store()
     program.cli("import-roster", str(program.root / "round.csv"))
     daemon.start()
     wait_until(lambda: relay.kinds()["survey"] == 5)  # one per person: Ana, Ben, Cléo, Dev, Eve
@@ -84,11 +83,10 @@ def send(program: Program, msg: EmailMessage) -> None:
 
 
 def answers_of(program: Program, email: str) -> dict:
-    with sqlite3.connect(program.database) as db:
-        row = db.execute(
-            "SELECT answers FROM surveyresponse JOIN person ON person.id = person_id WHERE email = ?", (email,)
-        ).fetchone()
-    return json.loads(row[0]) if row else {}
+    rows = program.sql(
+        "SELECT answers FROM surveyresponse JOIN person ON person.id = person_id WHERE email = :email", email=email
+    )
+    return (rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])) if rows else {}
 
 
 def quoted(original: EmailMessage, header: str) -> str:
@@ -185,8 +183,7 @@ def test_forged_altered_misused_and_expired_tokens_are_spoofed_and_change_nothin
     secret = (program.root / "secret").read_bytes().strip()
     token = str(survey["Reply-To"]).split("+", 1)[1].split("@")[0]
     altered = token[:-1] + ("a" if token[-1] != "a" else "b")
-    with sqlite3.connect(program.database) as db:
-        ben_id = db.execute("SELECT id FROM person WHERE email = 'ben@example.net'").fetchone()[0]
+    [(ben_id,)] = program.sql("SELECT id FROM person WHERE email = 'ben@example.net'")
     expired = make_token(secret, Claims(Purpose.REPLY, ben_id, "survey-feedback", TODAY - timedelta(days=1)))
     attempts = [
         ("ben@example.net", "mentoring+abcdefghijklmnopqrstuvwxyz234567abcdefghij@example.org"),  # forged
@@ -209,8 +206,7 @@ def test_forged_altered_misused_and_expired_tokens_are_spoofed_and_change_nothin
 
 def coordinator_token(program: Program) -> str:
     secret = (program.root / "secret").read_bytes().strip()
-    with sqlite3.connect(program.database) as db:
-        coordinator_id = db.execute("SELECT id FROM person WHERE email = 'coordinator@example.org'").fetchone()[0]
+    [(coordinator_id,)] = program.sql("SELECT id FROM person WHERE email = 'coordinator@example.org'")
     return make_token(secret, Claims(Purpose.REPLY, coordinator_id, "digest", TODAY + timedelta(days=30)))
 
 
@@ -241,8 +237,7 @@ def test_a_coordinator_pauses_and_resumes_a_pair_and_every_command_is_audited(ru
     send(program, command_mail(program, "resume p3", dmarc="pass"))
     wait_until(lambda: len(replies_to(relay, "coordinator@example.org")) == 2)
     assert pair_status(program, "p3") == "active"
-    with sqlite3.connect(program.database) as db:
-        audit = [row[0] for row in db.execute("SELECT command FROM auditentry ORDER BY id")]
+    audit = [command for (command,) in program.sql("SELECT command FROM auditentry ORDER BY id")]
     assert audit == ["pause p3", "status p3", "resume p3"]
 
 
@@ -262,7 +257,7 @@ def running_default(program: Program, daemon: Daemon, relay: Relay) -> tuple[Pro
     """As `running`, with the default [security]: no trusted_authserv_id, so From is not checked."""
     (program.root / "round.csv").write_text(ROSTER, encoding="utf-8")
     program.deliver_to(relay.controller.port, SURVEY)
-    program.database.unlink(missing_ok=True)
+    program.fresh_store()
     program.cli("import-roster", str(program.root / "round.csv"))
     daemon.start()
     wait_until(lambda: relay.kinds()["pairing"] == 3 and relay.kinds()["survey"] == 5)
@@ -270,8 +265,7 @@ def running_default(program: Program, daemon: Daemon, relay: Relay) -> tuple[Pro
 
 
 def audited(program: Program) -> list[tuple[str, str]]:
-    with sqlite3.connect(program.database) as db:
-        return list(db.execute("SELECT command, result FROM auditentry ORDER BY id"))
+    return program.sql("SELECT command, result FROM auditentry ORDER BY id")
 
 
 def test_a_participant_writing_as_the_coordinator_to_the_pairing_reply_address_is_spoofed(running_default) -> None:  # type: ignore[no-untyped-def]
@@ -337,8 +331,7 @@ def test_a_letter_is_requested_approved_by_a_coordinator_and_delivered_as_a_pdf(
     program, daemon, relay = running
     send(program, message("Dev Patel <dev@example.org>", [PROGRAM_ADDRESS], subject="letter", body="letter please\n"))
     wait_until(lambda: replies_to(relay, "dev@example.org"))
-    with sqlite3.connect(program.database) as db:
-        (request_id,) = db.execute("SELECT id FROM letterrequest WHERE status = 'requested'").fetchone()
+    [(request_id,)] = program.sql("SELECT id FROM letterrequest WHERE status = 'requested'")
     send(program, command_mail(program, f"approve letter {request_id}", dmarc="pass"))
     letter = wait_until(lambda: [m for m in relay.messages() if m["X-Mentormail-Kind"] == "recognition_letter"])[0]
     assert "dev@example.org" in str(letter["To"]) and "coordinator@example.org" in str(letter["To"])
@@ -354,9 +347,9 @@ def test_survey_answers_export_one_row_per_person_and_are_safe_in_a_spreadsheet(
     send(program, reply(survey, "ben@example.net", '1. 4\n2. yes\n3. =HYPERLINK("http://evil.example")'))
     wait_until(lambda: replies_to(relay, "ben@example.net"))
     lines = program.cli("export", "surveys").stdout.splitlines()
-    assert lines[0] == "survey,email,name,pair_id,answered_at,feedback.useful,feedback.recommend,feedback.change"
+    assert lines[0] == "survey,email,name,pair_id,role,answered_at,feedback.useful,feedback.recommend,feedback.change"
     (ben,) = [line for line in lines if "ben@example.net" in line]
-    assert ben.startswith("feedback,ben@example.net,Ben O'Brien,p1,")
+    assert ben.startswith("feedback,ben@example.net,Ben O'Brien,p1,mentee,")
     assert ben.endswith(',4,yes,"\'=HYPERLINK(""http://evil.example"")"')
     rows = json.loads(program.cli("export", "surveys", "--format", "json").stdout)["surveys"]
     assert [r["feedback.useful"] for r in rows if r["email"] == "ben@example.net"] == [4]

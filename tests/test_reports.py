@@ -22,12 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import Program, free_port
 from mentormail.daemon.operation.export import write_contacts_csv, write_json
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
 from mentormail.store import queries
+from mentormail.store.models import Person
+from sqlmodel import select
 
 ZONE = ZoneInfo("America/Chicago")
 MORE_PAIRS = """\
@@ -45,6 +46,18 @@ PEOPLE = {
     "p5": ("hal@example.org", "ivy@example.net"),
 }
 M2M, E2M = "mentor_to_mentee", "mentee_to_mentor"
+SURVEY = """
+[[surveys]]
+id = "feedback"
+title = "End-of-round feedback"
+audience = "both"
+[[surveys.questions]]
+id = "useful"
+text = "The program was useful to me."
+kind = "scale"
+"""
+# Feedback from both sides of p1 and from p3's mentor.
+SURVEY_ANSWERS = [("ana@example.org", "p1", 5), ("ben@example.net", "p1", 3), ("dev@example.org", "p3", 4)]
 
 
 def utc(*parts: int) -> datetime:
@@ -73,7 +86,7 @@ EVENTS = [
 @pytest.fixture(scope="module")
 def reporting(tmp_path_factory: pytest.TempPathFactory) -> Program:
     root = tmp_path_factory.mktemp("reports")
-    program = Program(root, free_port())
+    program = Program(root, free_port(), extra_config=SURVEY)
     program.cli("import-roster", str(root / "roster.csv"))
     (root / "more.csv").write_text(MORE_PAIRS, encoding="utf-8")
     program.cli("import-roster", str(root / "more.csv"))
@@ -82,6 +95,10 @@ def reporting(tmp_path_factory: pytest.TempPathFactory) -> Program:
         with store.session() as session:
             for n, (pair_id, direction, channel, when) in enumerate(EVENTS):
                 queries.record_reported_contact(session, pair_id, direction, channel, when, f"event-{n}")
+            for email, pair_id, useful in SURVEY_ANSWERS:
+                person = session.exec(select(Person).where(Person.email == email)).one()
+                assert person.id is not None
+                queries.save_survey_answers(session, "feedback", person.id, pair_id, {"useful": useful}, utc(2027, 6, 3))
     finally:
         store.close()
     return program
@@ -169,6 +186,18 @@ def test_status_counts_every_event_by_direction_and_reported_contacts_apart(repo
         }, pair_id
         last = max((when for *_, when in events), default=None)
         assert status[pair_id]["last_contact"] == (last.isoformat() if last else None), pair_id
+
+
+def test_export_surveys_says_whether_each_answer_came_from_a_mentor_or_a_mentee(reporting: Program) -> None:
+    rows = list(csv.DictReader(io.StringIO(reporting.cli("export", "surveys").stdout)))
+    assert [(row["email"], row["pair_id"], row["role"], row["feedback.useful"]) for row in rows] == [
+        ("ana@example.org", "p1", "mentor", "5"),
+        ("ben@example.net", "p1", "mentee", "3"),
+        ("dev@example.org", "p3", "mentor", "4"),
+    ]
+    assert list(rows[0])[:6] == ["survey", "email", "name", "pair_id", "role", "answered_at"]
+    answers = json.loads(reporting.cli("export", "surveys", "--format", "json").stdout)["surveys"]
+    assert [answer["role"] for answer in answers] == ["mentor", "mentee", "mentor"]
 
 
 def test_an_export_of_a_program_without_pairs_is_just_the_header(tmp_path: Path) -> None:

@@ -55,9 +55,10 @@ def write_contacts_csv(out: TextIO, months: Iterable[MonthlyContacts]) -> None:
 
 
 def survey_columns(surveys: tuple[SurveySettings, ...]) -> tuple[str, ...]:
-    """survey, email, name, pair_id, answered_at, then SURVEY.QUESTION for every question."""
+    """survey, email, name, pair_id, role (mentor or mentee in that pair), answered_at, then
+    SURVEY.QUESTION for every question."""
     questions = tuple(f"{survey.id}.{question.id}" for survey in surveys for question in survey.questions)
-    return ("survey", "email", "name", "pair_id", "answered_at", *questions)
+    return ("survey", "email", "name", "pair_id", "role", "answered_at", *questions)
 
 
 def survey_export_rows(rows: Iterable[SurveyRow]) -> Iterator[dict[str, object]]:
@@ -67,6 +68,7 @@ def survey_export_rows(rows: Iterable[SurveyRow]) -> Iterator[dict[str, object]]
             "email": row.email,
             "name": row.name,
             "pair_id": row.pair_id,
+            "role": row.role,
             "answered_at": row.updated_at.isoformat(),
             **{f"{row.survey_id}.{qid}": _cell(value) for qid, value in row.answers.items()},
         }

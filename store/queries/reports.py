@@ -303,6 +303,7 @@ class SurveyRow:
     email: str
     name: str
     pair_id: str
+    role: str  # mentor | mentee: the person's side of the pair the answers are about
     updated_at: datetime
     answers: dict[str, object]
 
@@ -315,12 +316,14 @@ def survey_rows(session: Session) -> Iterator[SurveyRow]:
             Person.email,
             Person.name,
             SurveyResponse.pair_id,
+            case((col(Pair.mentor_id) == SurveyResponse.person_id, "mentor"), else_="mentee"),
             SurveyResponse.updated_at,
             SurveyResponse.answers,
         )
         .join(Person, col(Person.id) == SurveyResponse.person_id)
+        .join(Pair, col(Pair.id) == SurveyResponse.pair_id)
         .order_by(col(SurveyResponse.survey_id), col(SurveyResponse.person_id), col(SurveyResponse.id))
         .execution_options(yield_per=STREAM_BATCH)
     )
-    for survey_id, email, name, pair_id, updated_at, answers in session.exec(query):
-        yield SurveyRow(survey_id, email, name, pair_id, as_utc(updated_at), json.loads(answers))
+    for survey_id, email, name, pair_id, role, updated_at, answers in session.exec(query):
+        yield SurveyRow(survey_id, email, name, pair_id, role, as_utc(updated_at), json.loads(answers))
