@@ -44,10 +44,12 @@ def plan_nudges(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
 
 
 def _quiet_since(calendar: Calendar, pair: PairState, now: datetime) -> tuple[datetime | None, datetime]:
-    """The last contact up to `now`, and when the pair's quiet period began."""
+    """The last contact up to `now`, and when the pair's quiet period began: at that contact, or
+    at the start (midnight) of the day it was welcomed, whichever is later. (Midnight: for a pair
+    welcomed on its first day, the quiet period and so the nudges' keys are what they always were.)"""
     last = max((c.occurred_at for c in pair.contacts if c.occurred_at <= now), default=None)
-    welcome = welcomed(calendar, pair)
-    return last, max(last, welcome) if last else welcome
+    welcome_day = calendar.at(calendar.local_date(welcomed(calendar, pair)), time(0))
+    return last, max(last, welcome_day) if last else welcome_day
 
 
 def _periods(calendar: Calendar, quiet_since: datetime, now: datetime, period: timedelta) -> int:
