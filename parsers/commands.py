@@ -26,7 +26,7 @@ USAGE = {
     "resume": "resume PAIR",
     "end": "end PAIR [reason]",
     "nudge": "nudge PAIR",
-    "pair": "pair MENTOR_EMAIL MENTEE_EMAIL [start YYYY-MM-DD]",
+    "pair": 'pair ["Mentor Name"] <MENTOR_EMAIL> ["Mentee Name"] <MENTEE_EMAIL> [start YYYY-MM-DD]',
     "approve": "approve letter N",
     "decline": "decline letter N [reason]",
     "status": "status PAIR",
@@ -84,6 +84,7 @@ class Command:
     args: tuple[str, ...] = ()
     line: str = ""  # the line as written, for the result line of the reply
     number: int = 0  # 1-based, among the lines read as commands (good or bad)
+    names: tuple[str, ...] = ()  # pair: (mentor's name, mentee's name) as written ("" for none); () if neither
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,12 @@ def _verb_of(line: str) -> str | None:
 
 
 def _words(line: str) -> list[str]:
-    body = _COURTESY.sub("", _BULLET.sub("", line.strip())).rstrip(_TRAILING)
-    return body.split()
+    return _body(line).split()
+
+
+def _body(line: str) -> str:
+    """The command as written, without a bullet, a "please" or trailing punctuation."""
+    return _COURTESY.sub("", _BULLET.sub("", line.strip())).rstrip(_TRAILING)
 
 
 # --- one command -------------------------------------------------------------------------------
@@ -159,6 +164,12 @@ def _parse_line(line: str, number: int) -> Command | BadCommand:
     verb = words[0].casefold()
     if verb not in VERBS:
         return BadCommand(line=line, reason=_unknown(words[0]), number=number)
+    if verb == "pair":  # names have spaces and quotes: the pair's words are read as mailboxes
+        made_pair = _pair(_body(line).split(None, 1)[1] if len(words) > 1 else "")
+        if isinstance(made_pair, str):
+            return BadCommand(line=line, reason=made_pair, number=number)
+        args, names = made_pair
+        return Command(verb=verb, args=args, line=line, number=number, names=names)
     made = _PARSERS[verb](words[1:])
     if isinstance(made, str):
         return BadCommand(line=line, reason=made, number=number)
@@ -186,21 +197,48 @@ def _end(words: list[str]) -> Parsed:
     return words[0], ((reason,) if reason else ())
 
 
-def _pair(words: list[str]) -> Parsed:
-    addresses = [word.strip("<>,;") for word in words[:2]]
-    if len(addresses) < 2:
-        return f"pair needs two addresses ({USAGE['pair']})"
-    normal = [normalise(address) for address in addresses]
-    for address, normalised in zip(addresses, normal, strict=True):
+# One mailbox of a `pair` line: `"Ana Álvarez" <ana@x.org>`, `Ana Álvarez <ana@x.org>`, `<ana@x.org>`
+# or a bare `ana@x.org`, perhaps followed by a comma. Names cannot hold <, >, @ or an unescaped ".
+_MAILBOX = re.compile(
+    r"""\s*(?:(?:"(?P<quoted>(?:[^"\\]|\\.){0,200})"|(?P<name>[^<>"@,]{0,200}?))\s*<(?P<angle>[^<>\s]{1,254})>
+    |(?P<bare>[^\s<>",;]{1,254}@[^\s<>",;]{1,254}))\s*[,;]?""",
+    re.VERBOSE,
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _pair(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+    """((mentor, mentee[, start]), (mentor's name, mentee's name)) or why the line is wrong.
+
+    The people are RFC 5322 mailboxes, with or without a name: names are what the program's mail
+    greets them by, so a pair made without them has mail that says "Dear and ,".
+    """
+    mailboxes: list[tuple[str, str]] = []
+    at = 0
+    while len(mailboxes) < 2 and (match := _MAILBOX.match(text, at)) and match.end() > at:
+        address = match["angle"] or match["bare"]
+        name = match["quoted"] if match["quoted"] is not None else (match["name"] or "")
+        name = " ".join(re.sub(r"\\(.)", r"\1", name).split())
+        normalised = normalise(address)
         if normalised is None:
             return f"{_show(address)} is not an email address ({USAGE['pair']})"
-    mentor, mentee = (address for address in normal if address is not None)
+        if _CONTROL.search(name):
+            return f"the name before {normalised} has a control character in it"
+        mailboxes.append((name, normalised))
+        at = match.end()
+    if len(mailboxes) < 2:
+        word = text[at:].split()[:1]
+        if word and "@" not in word[0] and mailboxes and not text[at:].lstrip().startswith(("start", "from", "on")):
+            return f"{_show(word[0])} is not an email address ({USAGE['pair']})"
+        return f"pair needs two addresses ({USAGE['pair']})"
+    (mentor_name, mentor), (mentee_name, mentee) = mailboxes
     if mentor == mentee:
         return f"pair needs two different addresses, not {mentor} twice"
-    start, problem = _start(words[2:])
+    start, problem = _start(text[at:].split())
     if problem:
         return problem
-    return None, (mentor, mentee) + ((start,) if start else ())
+    names = (mentor_name, mentee_name) if mentor_name or mentee_name else ()
+    return (mentor, mentee) + ((start,) if start else ()), names
 
 
 def _start(words: list[str]) -> tuple[str | None, str | None]:
@@ -263,7 +301,6 @@ def _show(text: str) -> str:
 _PARSERS = {
     **{verb: _pair_only(verb) for verb in _PAIR_VERBS},
     "end": _end,
-    "pair": _pair,
     "approve": _letter("approve"),
     "decline": _letter("decline"),
     "help": _help,

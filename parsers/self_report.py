@@ -15,13 +15,16 @@ Pure: `today` is a parameter, never the clock; never raises.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
 from .survey import fold
 
-Channel = Literal["phone", "meeting"]
+# "email": an email the program did not see ("emailed", as the nudge and the intro reminder suggest):
+# the writer says they wrote to their partner without copying us, and it counts as that email would.
+Channel = Literal["phone", "meeting", "email"]
 
 _MAX_LINE = 300  # a report is one short line; the rest of a long first line is not read
 _MAX_WORDS = 30  # more than this is a message, not a report
@@ -63,6 +66,11 @@ _IN_PERSON = re.compile(
     r"|visited|got together)\b"
 )
 _TALK = re.compile(r"\b(?:talked|talk|spoke|spoken|chatted|chat|caught up|catch up|catch-up)\b")
+# Wrote without copying us. Only the past tense: "email" alone is as often a question about email.
+_EMAILED = re.compile(
+    r"\b(?:emailed|e-mailed|mailed|wrote to|written to|sent (?:(?:him|her|them|an|my|the|our|a)\s+){0,2}e-?mails?"
+    r"|e-?mails? sent)\b"
+)
 
 # Not a report: a question, a request, an intention, or saying it did not happen. The future tense alone
 # ("will", "next") does not rule a line out when it also says something happened: "we met yesterday and
@@ -77,7 +85,8 @@ _INTENT = re.compile(
 )
 _FUTURE = re.compile(r"\b(?:will|shall|next|upcoming)\b|'ll\b")
 _PAST = re.compile(
-    r"\b(?:met|called|phoned|rang|talked|spoke|chatted|had|yesterday|ago|last|caught up|zoomed|skyped|facetimed)\b"
+    r"\b(?:met|called|phoned|rang|talked|spoke|chatted|had|yesterday|ago|last|caught up|zoomed|skyped|facetimed"
+    r"|emailed|e-mailed|wrote|sent)\b"
 )
 _NEGATION = re.compile(r"n't\b|\b(?:not|no|never|cannot|missed|cancel+ed|cancel+ing|postponed|rescheduled)\b")
 _GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|bonjour|hallo|hola)\b.{0,60}$")
@@ -159,6 +168,25 @@ def parse_self_report(new_text: str, today: date, started_on: date) -> SelfRepor
     return SelfReport(channel=channel, on=on, minutes=minutes)
 
 
+def named(new_text: str, names: Sequence[str]) -> tuple[int, ...]:
+    """Which of `names` the report names, as indexes: "call with Ben", "met cleo martin".
+
+    A mentor of several mentees says which one she called by name. Whole words, compared without
+    case or accents; a full name decides over first names, so that "Ben Smith" is told from "Ben
+    Jones", while "Ben" alone names both and so neither for sure (the caller asks).
+    """
+    line = _first_line(new_text)
+    if line is None:
+        return ()
+    folded = [" ".join(fold(name).replace("’", "'").split()) for name in names]
+
+    def says(words: str) -> bool:
+        return bool(words) and re.search(rf"(?<![\w']){re.escape(words)}(?![\w'])", line) is not None
+
+    full = tuple(index for index, name in enumerate(folded) if " " in name and says(name))
+    return full or tuple(index for index, name in enumerate(folded) if name and says(name.split()[0]))
+
+
 def _is_still_to_come(text: str, on: date, today: date) -> bool:
     """Whether a day written without a year was put in last year only because this year's is ahead.
 
@@ -196,6 +224,8 @@ def _channel(line: str) -> Channel | None:
         return "meeting"
     if _TALK.search(line):
         return "phone"
+    if _EMAILED.search(line):
+        return "email"
     return None
 
 

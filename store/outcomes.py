@@ -27,6 +27,10 @@ class OutcomeKind(StrEnum):
     DUPLICATE = "duplicate"
     UNKNOWN_SENDER = "unknown_sender"
     SPOOFED = "spoofed"
+    # A coordinator's or the liaison's mail without a reply address of ours: a copy of their own
+    # mail to a participant, or commands written to the plain address. Nothing is done or
+    # counted; they are told how to give commands (a reply to a digest).
+    STAFF_MAIL = "staff_mail"
     LOOP = "loop"
     MALFORMED = "malformed"
 

@@ -243,3 +243,30 @@ def test_never_raises(text):
         if isinstance(result, Command):
             assert result.verb in VERBS
     assert isinstance(is_letter_request(text), bool)
+
+
+# --- pair, with names (issue 10) -------------------------------------------------------------
+
+
+def test_pair_with_quoted_names() -> None:
+    command = one('pair "Ana Álvarez" <Ana@Example.org> "Ben O\'Brien" <ben@example.net>')
+    assert (command.args, command.names) == (("ana@example.org", "ben@example.net"), ("Ana Álvarez", "Ben O'Brien"))
+
+
+def test_pair_with_unquoted_names_a_comma_and_a_start() -> None:
+    command = one("pair Ana Álvarez <ana@example.org>, Ben O'Brien <ben@example.net> start 2026-11-03")
+    assert command.args == ("ana@example.org", "ben@example.net", "2026-11-03")
+    assert command.names == ("Ana Álvarez", "Ben O'Brien")
+
+
+def test_pair_with_a_name_for_one_and_a_bare_address_for_the_other() -> None:
+    command = one('pair "Álvarez, Ana" <ana@example.org> ben@example.net')
+    assert command.names == ("Álvarez, Ana", "")
+
+
+def test_pair_with_a_name_in_quotes_but_no_address_after_it() -> None:
+    assert one('pair ana@example.org "Ben" ben').reason.startswith("'\"Ben\"' is not an email address")
+
+
+def test_pair_usage_shows_the_names() -> None:
+    assert '"Mentor Name"' in one("pair ana@example.org").reason

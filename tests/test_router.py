@@ -69,7 +69,9 @@ def test_the_table_has_the_rows_these_tests_cover() -> None:
         "duplicate_reply",
         "forged_token",
         "someone_elses_token",
+        "staff_mail",
         "command",
+        "strangers_question",
         "unknown_sender",
         "survey_reply",
         "checkin_reply",
@@ -397,3 +399,49 @@ def test_a_command_with_a_participants_token_is_spoofed() -> None:
 def test_a_command_without_a_pass_from_the_trusted_server_is_spoofed() -> None:
     outcome = route(command_facts(COORDINATOR.person_id, authenticated=False), ROSTER)
     assert outcome.kind is OutcomeKind.SPOOFED and "DMARC" in outcome.reason
+
+
+# --- staff mail, a stranger's question, naming the mentee (issue 10) -------------------------------
+
+
+def test_a_coordinators_copy_of_her_mail_to_a_participant_is_staff_mail_not_spoofed() -> None:
+    msg = message("Coordinator <coordinator@example.org>", ["ben@example.net"], [PROGRAM_ADDRESS])
+    outcome = route(replace(facts(msg), coordinator=COORDINATOR, staff=COORDINATOR), ROSTER)
+    assert outcome.kind is OutcomeKind.STAFF_MAIL
+    assert outcome.addresses == ("coordinator@example.org",)
+
+
+def test_a_command_to_the_plain_address_is_staff_mail_not_spoofed() -> None:
+    msg = message("Coordinator <coordinator@example.org>", [PROGRAM_ADDRESS], body="pause p3\n")
+    the_facts = replace(facts(msg), coordinator=COORDINATOR, staff=COORDINATOR, text="pause p3")
+    assert route(the_facts, ROSTER).kind is OutcomeKind.STAFF_MAIL
+
+
+def test_a_coordinators_command_with_a_forged_token_is_still_spoofed() -> None:
+    the_facts = replace(command_facts(COORDINATOR.person_id), token=ReplyToken(None, "bad signature"))
+    assert route(the_facts, ROSTER).kind is OutcomeKind.SPOOFED
+
+
+def test_a_stranger_writing_to_the_program_is_a_question() -> None:
+    msg = message("Zed <zed@elsewhere.example>", [PROGRAM_ADDRESS], body="How do I join?\n")
+    outcome = route(replace(facts(msg), text="How do I join?"), ROSTER)
+    assert outcome.kind is OutcomeKind.QUESTION
+    assert outcome.addresses == ("zed@elsewhere.example",)
+
+
+def test_a_stranger_whose_mail_was_not_read_is_an_unknown_sender() -> None:
+    msg = message("Zed <zed@elsewhere.example>", ["ben@example.net"], [PROGRAM_ADDRESS])
+    assert route(facts(msg), ROSTER).kind is OutcomeKind.UNKNOWN_SENDER
+
+
+def test_a_mentor_of_two_naming_a_mentee_reports_for_that_pair() -> None:
+    msg = message("ana@example.org", [PROGRAM_ADDRESS], body="phone call with Cleo yesterday\n")
+    outcome = route(replace(facts(msg), text="phone call with Cleo yesterday", today=date(2026, 11, 12)), ROSTER)
+    assert outcome.kind is OutcomeKind.SELF_REPORT
+    assert outcome.pairs == (PairMatch("p2", Direction.MENTOR_TO_MENTEE),)
+
+
+def test_a_mentor_of_two_naming_nobody_reports_for_no_pair() -> None:
+    msg = message("ana@example.org", [PROGRAM_ADDRESS], body="call 30 min\n")
+    outcome = route(replace(facts(msg), text="call 30 min", today=date(2026, 11, 12)), ROSTER)
+    assert outcome.kind is OutcomeKind.SELF_REPORT and outcome.pairs == ()

@@ -204,3 +204,50 @@ def test_never_raises(text, today, started_on):
     if isinstance(result, SelfReport):
         assert started_on <= result.on <= today
         assert result.minutes is None or 1 <= result.minutes <= 24 * 60
+
+
+# --- "emailed", as the nudge and the intro reminder suggest (issue 10) ---------------------------
+
+
+def test_emailed_is_an_email_today():
+    assert report("Emailed!") == SelfReport(channel="email", on=TODAY, minutes=None)
+
+
+def test_an_email_sent_on_a_stated_day():
+    assert report("I sent her an email on 3 November") == SelfReport(channel="email", on=date(2026, 11, 3))
+
+
+def test_email_as_a_question_or_a_plan_is_no_report():
+    assert report("Can I email you?") is None
+    assert report("I will email her next week") is None
+    assert report("I haven't emailed her yet") is None
+
+
+# --- naming the mentee (issue 10) ----------------------------------------------------------------
+
+MENTEES = ("Ben O'Brien", "Cléo Martin")
+
+
+def test_a_first_name_names_that_mentee():
+    from mentormail.parsers.self_report import named
+
+    assert named("phone call with Ben 20 min today", MENTEES) == (0,)
+
+
+def test_a_full_name_without_accents_or_capitals_names_that_mentee():
+    from mentormail.parsers.self_report import named
+
+    assert named("we met with cleo martin yesterday", MENTEES) == (1,)
+
+
+def test_a_full_name_tells_two_mentees_of_one_first_name_apart():
+    from mentormail.parsers.self_report import named
+
+    assert named("call with Ben Jones", ("Ben Smith", "Ben Jones")) == (1,)
+    assert named("call with Ben", ("Ben Smith", "Ben Jones")) == (0, 1)
+
+
+def test_a_name_inside_another_word_names_nobody():
+    from mentormail.parsers.self_report import named
+
+    assert named("called Benjamin", MENTEES) == ()

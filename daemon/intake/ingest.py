@@ -22,6 +22,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from email.parser import BytesHeaderParser
+from email.policy import default
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -68,6 +70,7 @@ _ROSTER_UNTOUCHED = frozenset(
         OutcomeKind.LOOP,
         OutcomeKind.UNKNOWN_SENDER,
         OutcomeKind.SPOOFED,
+        OutcomeKind.STAFF_MAIL,
         OutcomeKind.QUESTION,
     }
 )
@@ -119,11 +122,11 @@ class Decision:
     facts: MessageFacts | None = None  # None when the headers could not be parsed
     body: str | None = None  # a reply's whole text, quotes included (survey answers typed under them)
     full: bytes | None = None  # the whole message, when it was read (a question to forward)
+    subject: str | None = None  # of mail written to the program, for the answer's "Re: ..."
 
     @property
-    def sender_id(self) -> int:
-        writer = self.facts and (self.facts.sender or self.facts.staff)
-        return writer.person_id if writer else 0
+    def writer(self) -> Participant | None:
+        return (self.facts.sender or self.facts.staff) if self.facts else None
 
 
 @dataclass(frozen=True)
@@ -286,7 +289,15 @@ class Intake:
             # A question written to the program: kept until the coordinators' digest
             # forwards it, then wiped.
             full = decision.full or (load_full() if load_full is not None else arrival.raw)
-            queries.record_question_text(session, decision.message_hash, decision.sender_id, decision.occurred_at, full)
+            writer = decision.writer
+            queries.record_question_text(
+                session,
+                decision.message_hash,
+                writer.person_id if writer else None,  # None: a stranger, known by address alone
+                decision.facts.headers.from_address if decision.facts else None,
+                decision.occurred_at,
+                full,
+            )
         if self.effects is not None:
             self.effects.apply(session, decision)
         return decision
@@ -329,12 +340,13 @@ class Intake:
             if machine is not None and machine.kind is MachineKind.BOUNCE:
                 bounced = bounced_addresses(full) | self._verp_bounced(headers, source, roster, now)
         today = now.astimezone(self.policy.zone).date()
-        body = text = None
+        body = text = subject = None
         token = None
-        if _written_to_program(headers, sender or staff, machine, roster, self.program_address):
+        if _written_to_program(headers, sender, machine, roster, self.program_address):
             full = full or (load_full() if load_full is not None else raw)
             body = body_text(full)
             text = strip_quotes(body)
+            subject = _subject(full)
             token = self._reply_token(session, headers, source, today)
         facts = MessageFacts(
             headers=headers,
@@ -353,7 +365,8 @@ class Intake:
             today=today,
             from_problem=sender_problem(raw) if headers.from_address is None else None,
         )
-        return Decision(route(facts, roster), message_hash, _occurred_at(headers, now), roster, now, facts, body, full)
+        outcome = route(facts, roster)
+        return Decision(outcome, message_hash, _occurred_at(headers, now), roster, now, facts, body, full, subject)
 
     def _reply_token(self, session: Session, headers: HeaderFacts, source: Source, today: date) -> ReplyToken | None:
         """The signed token a reply carries: in a `program+TOKEN` address, else in the Message-ID
@@ -443,14 +456,27 @@ def _keeps_text(decision: Decision) -> bool:
 
 
 def _written_to_program(
-    headers: HeaderFacts, writer: Participant | None, machine: MachineVerdict | None, roster: Roster, program: str
+    headers: HeaderFacts, sender: Participant | None, machine: MachineVerdict | None, roster: Roster, program: str
 ) -> bool:
-    """Mail a person wrote to the program itself, which may be read (DESIGN.md section 3):
-    from a participant or coordinator, not machine mail, the program named in To/Cc, and no
-    participant of the writer's pairs among the recipients."""
-    if writer is None or machine is not None or not names_program(headers, program):
+    """Mail a person wrote to the program itself, which may be read (DESIGN.md section 3): not
+    machine mail, the program named in To/Cc, and no partner among the recipients. For a
+    participant, none of their partners; for anyone else (a coordinator, the liaison, a
+    stranger), no participant at all: a copy of their mail to a participant is that
+    participant's mail too, and only its headers are looked at."""
+    if machine is not None or not names_program(headers, program):
         return False
-    return not roster.pairs_with(writer, headers.recipients)
+    if sender is not None:
+        return not roster.pairs_with(sender, headers.recipients)
+    return not any(roster.participant(address) for address in headers.recipients)
+
+
+def _subject(full: bytes) -> str | None:
+    """The Subject of mail written to the program, for the answer's "Re: ..."; None if unreadable."""
+    try:
+        subject = BytesHeaderParser(policy=default).parsebytes(full).get("Subject")
+        return " ".join(str(subject).split()) if subject is not None else None
+    except Exception:  # noqa: BLE001 - a header the registry cannot read: the answer keeps its own subject
+        return None
 
 
 def _may_read_body(

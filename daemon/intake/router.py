@@ -14,7 +14,7 @@ from datetime import date
 from ...parsers.commands import BadCommand, Command, is_letter_request, parse_commands
 from ...parsers.headers import HeaderFacts, names_program
 from ...parsers.machine import MachineKind, MachineVerdict
-from ...parsers.self_report import NotAReport, SelfReport, parse_self_report
+from ...parsers.self_report import NotAReport, SelfReport, named, parse_self_report
 from ...parsers.tokens import Claims
 from ...store.outcomes import Outcome, OutcomeKind, PairMatch
 from ...store.roster import Participant, Roster, RosterPair
@@ -109,6 +109,17 @@ def _stranger(facts: MessageFacts, _: Roster) -> bool:
     return facts.sender is None and facts.staff is None
 
 
+def _stranger_writing_to_program(facts: MessageFacts, roster: Roster) -> bool:
+    """Someone not on the roster writing to the program itself ("How do I join?"): intake read
+    the text (the program named in To/Cc, no participant among the recipients), so it is a
+    question for the coordinators, not an address to list."""
+    return _stranger(facts, roster) and facts.text is not None
+
+
+def _strangers_question(facts: MessageFacts, _: Roster) -> Outcome:
+    return Outcome(OutcomeKind.QUESTION, "from someone not on the roster, to the program", addresses=_from(facts))
+
+
 def _unknown_sender(facts: MessageFacts, _: Roster) -> Outcome:
     address = facts.headers.from_address or ""
     return Outcome(OutcomeKind.UNKNOWN_SENDER, f"{address} is not on the roster", addresses=(address,))
@@ -158,6 +169,7 @@ REPLY_OUTCOMES = (
     OutcomeKind.LETTER_REQUEST,
     OutcomeKind.SELF_REPORT,
     OutcomeKind.SPOOFED,
+    OutcomeKind.STAFF_MAIL,
     OutcomeKind.QUESTION,
 )
 
@@ -189,14 +201,29 @@ def _spoofed_token(facts: MessageFacts, _: Roster) -> Outcome:
     return Outcome(OutcomeKind.SPOOFED, f"reply token rejected: {why}", addresses=_from(facts))
 
 
+def _staff_without_token(facts: MessageFacts, _: Roster) -> bool:
+    """A coordinator or the liaison writing without a reply address of ours. Not a forgery: a
+    copy of their own mail to a participant, or commands sent to the plain address. (A token that
+    does not verify, or is someone else's, was decided by the rows above.)"""
+    return facts.staff is not None and facts.sender is None and facts.token is None
+
+
+def _staff_mail(facts: MessageFacts, _: Roster) -> Outcome:
+    return Outcome(
+        OutcomeKind.STAFF_MAIL,
+        "from a coordinator or the liaison, without a reply address of ours: nothing done or counted",
+        addresses=_from(facts),
+    )
+
+
 def _from_coordinator_with_commands(facts: MessageFacts, _: Roster) -> bool:
     return facts.coordinator is not None and facts.sender is None and bool(_commands(facts))
 
 
 def _command(facts: MessageFacts, _: Roster) -> Outcome:
     assert facts.coordinator is not None
-    if facts.token is None or facts.token.claims is None:
-        return Outcome(OutcomeKind.SPOOFED, "a command without a signed reply address of ours", addresses=_from(facts))
+    # Without a token the mail is staff mail (the row above); a token that did not verify was spoofed.
+    assert facts.token is not None and facts.token.claims is not None
     if facts.token.claims.person != facts.coordinator.person_id:
         # Only mail sent to this coordinator alone carries a token made out to them (compose.py);
         # a token for "any recipient" is on mail participants hold too, so it proves nothing
@@ -215,9 +242,15 @@ def _command(facts: MessageFacts, _: Roster) -> Outcome:
 
 
 def _replying_to(*kinds: str) -> Callable[[MessageFacts, Roster], bool]:
+    """A participant's reply to mail of one of `kinds`, or to our answer to such a reply (a survey
+    confirmation says "to change an answer, reply with its number"; an answer to a check-in asks
+    for the rating): those answers are kind `reply`, their keys `reply:KIND:...`."""
+
     def applies(facts: MessageFacts, _: Roster) -> bool:
         replied = facts.token.replied_to if facts.token else None
-        return facts.sender is not None and replied is not None and replied.kind in kinds
+        if facts.sender is None or replied is None:
+            return False
+        return replied.kind in kinds or (replied.kind == "reply" and replied.key.split(":")[1:2] == [kinds[0]])
 
     return applies
 
@@ -253,7 +286,7 @@ def _reported(facts: MessageFacts, roster: Roster) -> Outcome:
     if pair is None:
         return Outcome(
             OutcomeKind.SELF_REPORT,
-            "a reported call or meeting, but for which pair? (the sender has several)",
+            "a reported call or meeting, but for which pair? (the sender has several and names none of them)",
             addresses=_from(facts),
         )
     if isinstance(report, NotAReport):
@@ -294,13 +327,18 @@ def _commands(facts: MessageFacts) -> list[Command | BadCommand]:
 
 
 def _about_pair(facts: MessageFacts, roster: Roster) -> RosterPair | None:
-    """The pair a reply is about: the one of the mail it answers, or the sender's only pair."""
+    """The pair a reply is about: the one of the mail it answers, the sender's only pair, or the
+    one whose partner the text names ("phone call with Ben": a mentor of several says which)."""
     assert facts.sender is not None
     pairs = roster.pairs_for(facts.sender)
     replied = facts.token.replied_to if facts.token else None
     if replied is not None and replied.pair_id is not None:
         return next((p for p in pairs if p.pair_id == replied.pair_id), None)
-    return pairs[0] if len(pairs) == 1 else None
+    if len(pairs) == 1:
+        return pairs[0]
+    partners = [pair.partner_of(facts.sender.person_id).name for pair in pairs]
+    found = named(facts.text or "", partners)
+    return pairs[found[0]] if len(found) == 1 else None
 
 
 def _reply_pair_match(facts: MessageFacts, roster: Roster) -> tuple[PairMatch, ...]:
@@ -336,9 +374,11 @@ DECISION_TABLE: tuple[Rule, ...] = (
     Rule("duplicate_reply", _reply_seen, _duplicate_reply),
     Rule("forged_token", _bad_token, _spoofed_token),
     Rule("someone_elses_token", _someone_elses_token, _spoofed_token),
+    Rule("staff_mail", _staff_without_token, _staff_mail),
     Rule("command", _from_coordinator_with_commands, _command),
+    Rule("strangers_question", _stranger_writing_to_program, _strangers_question),
     Rule("unknown_sender", _stranger, _unknown_sender),
-    Rule("survey_reply", _replying_to("survey", "survey_reminder", "survey_confirmation"), _survey_reply),
+    Rule("survey_reply", _replying_to("survey", "survey_reminder"), _survey_reply),
     Rule("checkin_reply", _replying_to("checkin"), _checkin_reply),
     Rule("letter_request", _asks_for_letter, _letter_request),
     Rule("self_report", _reports_contact, _reported),

@@ -172,6 +172,10 @@ class Composer:
         message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
         message["X-Mentormail-Kind"] = mail.kind
+        thread = [f"<{i}>" for i in mail.thread if _THREAD_ID.fullmatch(i)][-_THREAD_DEPTH:]
+        if thread:  # an answer, shown under the mail it answers
+            message["In-Reply-To"] = _MadeHere("In-Reply-To", thread[-1])
+            message["References"] = _MadeHere("References", " ".join(thread))
         message.set_content(rendered.text, subtype="plain", cte="quoted-printable")
         if rendered.html is not None:
             message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
@@ -203,6 +207,12 @@ class Composer:
     def _token(self, purpose: Purpose, person: int, reference: str, sent_on: date, days: int) -> str:
         claims = Claims(purpose, person, reference, sent_on + timedelta(days=days))
         return make_token(self.sender.secret, claims)
+
+
+# A Message-ID that may be written back as it is (a person's client wrote it): printable ASCII, no
+# space or angle bracket; the last few of a thread keep References within one line.
+_THREAD_ID = re.compile(r"[!-;=?-~]{1,250}")
+_THREAD_DEPTH = 3
 
 
 def _attach_forwarded(message: EmailMessage, raw: bytes, number: int) -> None:

@@ -11,8 +11,10 @@ Spoofed mail, duplicates and machine mail are never answered.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session
@@ -22,10 +24,12 @@ from ...parsers.commands import BadCommand, Command, parse_commands
 from ...parsers.reply import interleaved
 from ...parsers.roster_csv import RosterError, RosterRow
 from ...parsers.self_report import SelfReport, parse_self_report
-from ...parsers.survey import missing, parse_answers, questions_of
+from ...parsers.survey import Question, parse_answers, questions_of
 from ...store import queries
+from ...store.models import LetterRequest
 from ...store.outcomes import OutcomeKind
 from ...store.planner_state import Person
+from ...store.queries.times import as_utc
 from ...store.roster import Participant, RosterPair
 from ..intake.ingest import Decision
 from ..mail.compose import Attachment, Composer
@@ -39,12 +43,14 @@ VALID_COMMANDS = (
     "resume PAIR",
     "end PAIR [reason]",
     "nudge PAIR",
-    "pair MENTOR_EMAIL MENTEE_EMAIL [start YYYY-MM-DD]",
+    'pair "Mentor Name" <MENTOR_EMAIL> "Mentee Name" <MENTEE_EMAIL> [start YYYY-MM-DD]',
     "approve letter N",
     "decline letter N [reason]",
     "status PAIR",
     "help",
 )
+_CHANNEL_WORDS = {"phone": "phone call", "meeting": "meeting", "email": "email"}
+_MONTH_OF_KEY = re.compile(r"month-(\d+)")
 
 
 class ReplyEffects:
@@ -63,32 +69,56 @@ class ReplyEffects:
     def self_report(self, session: Session, decision: Decision) -> None:
         writer = _sender(decision)
         if not decision.outcome.pairs:
-            reason = decision.outcome.reason.removeprefix("not logged: ")
+            pairs = decision.roster.pairs_for(writer)
+            if decision.outcome.reason.startswith("not logged: ") or len(pairs) < 2:
+                reason = decision.outcome.reason.removeprefix("not logged: ")
+                self._answer(
+                    session, decision, writer, "We could not log your report",
+                    f"Thank you for letting us know. We could not log it: {reason}.",
+                    [
+                        'Write one line such as "call 30 min", "emailed", "phone call yesterday" '
+                        'or "we met on 3 November".'
+                    ],
+                )  # fmt: skip
+                return
+            # A mentor of several who did not say whom she was in touch with: her partners, and how to say.
+            partners = [(pair.pair_id, pair.partner_of(writer.person_id)) for pair in pairs]
+            first = next((p.name.split()[0] for _, p in partners if p.name.split()), "")
             self._answer(
-                session, decision, writer, "We could not log your report",
-                f"Thank you for letting us know. We could not log it: {reason}.",
-                [
-                    'Write one line such as "call 30 min", "phone call yesterday" or "we met on 3 November".',
-                    "If you mentor more than one person, reply to one of our mails about that pair.",
-                ],
+                session, decision, writer, "Which of your pairs was it?",
+                "Thank you for letting us know. You are in touch with more than one person in the program, and "
+                "we could not tell whom you mean, so we have not logged it yet. Please send the line again with "
+                "their name" + (f', for example "call 30 min yesterday with {first}"' if first else "")
+                + ", or reply to one of our mails about that pair. You are paired with:",
+                [f"{partner.name or partner.email} (pair {pair_id})" for pair_id, partner in partners],
             )  # fmt: skip
             return
         match = decision.outcome.pairs[0]
         pair = _pair(decision, match.pair_id)
         report = parse_self_report(decision.facts.text or "", decision.facts.today, pair.started_on)
         assert isinstance(report, SelfReport)
-        # The stated day, at noon local time: the hour of a call is not reported and not needed.
-        when = datetime.combine(report.on, time(12), tzinfo=self.zone).astimezone(timezone.utc)
+        # The stated day, at noon local time (the hour of a call is not reported and not needed),
+        # but never later than now: a call "today" reported in the morning is not in the future.
+        noon = datetime.combine(report.on, time(12), tzinfo=self.zone).astimezone(timezone.utc)
+        when = min(noon, decision.now)
         queries.record_reported_contact(
             session, match.pair_id, match.direction.value, report.channel, when, decision.message_hash
         )
         partner = pair.partner_of(writer.person_id)
-        what = "phone call" if report.channel == "phone" else "meeting"
+        who = partner.name or partner.email
+        what = _CHANNEL_WORDS[report.channel]
         length = f", {report.minutes} minutes" if report.minutes else ""
-        self._answer(
-            session, decision, writer, f"Logged: your {what} with {partner.name or partner.email}",
-            f"Thank you! We logged a {what} with {partner.name or partner.email} on {_day(report.on)}{length}.", [],
-        )  # fmt: skip
+        if report.channel == "email":  # "emailed": an email to the partner that we did not see
+            title, intro = (
+                f"Logged: your email to {who}",
+                f"Thank you! We logged that you emailed {who} on {_day(report.on)}.",
+            )
+        else:
+            title, intro = (
+                f"Logged: your {what} with {who}",
+                f"Thank you! We logged a {what} with {who} on {_day(report.on)}{length}.",
+            )
+        self._answer(session, decision, writer, title, intro, [])
 
     def survey_reply(self, session: Session, decision: Decision) -> None:
         writer = _sender(decision)
@@ -110,37 +140,81 @@ class ReplyEffects:
             return
         questions = questions_of(survey)
         answers = parse_answers(questions, decision.facts.text or "", interleaved(decision.body or ""))
+        # A reply to this answer is read as answers to the same survey (see the router).
+        key = f"reply:survey:{survey.id}:{decision.message_hash[:32]}"
+        example = [f"{q.number}. {_example_answer(q)}" for q in questions[:3]]
+        if not answers.values and not answers.unclear:
+            self._answer(
+                session, decision, writer, f"{survey.title}: how to answer",
+                "Thank you for writing! We could not find an answer to any of the questions in your reply, so "
+                "nothing was saved. Please reply to this email with one answer per line, each starting with the "
+                "question's number:",
+                [f"{q.number}. {q.text} {_allowed(q)}" for q in questions], example=example, key=key,
+            )  # fmt: skip
+            return
         stored = queries.save_survey_answers(
             session, survey.id, writer.person_id, latest.pair_id, dict(answers.values), decision.now
         )
         lines = []
-        for question in questions:
+        for question in questions:  # in the survey's order, as its mail numbers them
             if question.id in answers.unclear:
+                why = answers.unclear[question.id]
                 lines.append(
-                    f"{question.number}. {question.text} We could not read your answer: {answers.unclear[question.id]}."
+                    f"{question.number}. {question.text} We could not read your answer: {why}. {_allowed(question)}"
                 )
             elif question.id in stored:
                 lines.append(f"{question.number}. {question.text} {_shown(stored[question.id])}")
-        still_missing = [q for q in missing(questions, answers) if q.id not in stored and q.id not in answers.unclear]
-        for question in still_missing:
-            lines.append(f"{question.number}. {question.text} (no answer yet)")
-        intro = "Thank you! This is what we have from you so far. To change an answer, reply with its number and the new answer."
-        self._answer(session, decision, writer, f"{survey.title}: your answers", intro, lines)
+            else:
+                lines.append(f"{question.number}. {question.text} (no answer yet)")
+        intro = (
+            "Thank you! This is what we have from you so far. "
+            "To change an answer, reply with its number and the new answer."
+        )
+        unread = bool(answers.unclear)
+        self._answer(
+            session, decision, writer, f"{survey.title}: your answers", intro, lines,
+            example=example if unread else (), key=key,
+        )  # fmt: skip
 
     def checkin_reply(self, session: Session, decision: Decision) -> None:
         writer = _sender(decision)
         replied = decision.facts.token.replied_to if decision.facts.token else None
         if not decision.outcome.pairs or replied is None:
             return
-        month = int(replied.key.rsplit("month-", 1)[-1]) if "month-" in replied.key else 0
+        found = _MONTH_OF_KEY.search(replied.key)
+        month = int(found[1]) if found else 0
+        pair = _pair(decision, decision.outcome.pairs[0].pair_id)
+        mentee = pair.partner_of(writer.person_id)
+        who = mentee.name or mentee.email
         checkin = parse_checkin(decision.facts.text or "")
-        queries.save_checkin(
-            session, decision.outcome.pairs[0].pair_id, month, checkin.rating, checkin.wants_contact, decision.now
+        # The comment was written to the program, for the liaison: kept for the liaison summary.
+        saved = queries.save_checkin(
+            session, pair.pair_id, month, checkin.rating, checkin.wants_contact, checkin.note or None, decision.now
         )
-        lines = [f"Your rating: {checkin.rating} out of 5" if checkin.rating else "No rating given (1 to 5)."]
-        if checkin.wants_contact:
-            lines.append("The committee liaison will get in touch with you.")
-        self._answer(session, decision, writer, "Thank you for checking in", "Thank you! We noted:", lines)
+        # A reply to this answer is read as the same check-in (the router knows the key).
+        key = f"reply:checkin:pair-{pair.pair_id}:month-{month}:{decision.message_hash[:32]}"
+        helper = "our committee liaison" if self.settings.people.liaison else "one of the coordinators"
+        lines = []
+        if saved.wants_contact:
+            lines.append(f"{helper[0].upper()}{helper[1:]} will get in touch with you.")
+        elif saved.wants_contact is False:
+            lines.append(f"No need for {helper} to get in touch.")
+        if saved.comment:
+            lines.append(
+                "Your comment is passed on to the coordinators"
+                + (" and the liaison." if self.settings.people.liaison else ".")
+            )
+        if saved.rating is None:
+            intro = (
+                f"Thank you for your note about {who}! One thing is missing: how is the mentoring relationship "
+                "going, from 1 (not well) to 5 (very well)? Just reply to this email with the number."
+            )
+            self._answer(session, decision, writer, f"How is it going with {who}?", intro, lines, example=["4"],
+                         key=key, pair_id=pair.pair_id)  # fmt: skip
+            return
+        lines.insert(0, f"Your rating: {saved.rating} out of 5")
+        title, intro = f"Thank you for checking in about {who}", f"Thank you! About your mentoring of {who}, we noted:"
+        self._answer(session, decision, writer, title, intro, lines, key=key, pair_id=pair.pair_id)
 
     def command(self, session: Session, decision: Decision) -> None:
         coordinator = decision.facts.coordinator
@@ -164,7 +238,10 @@ class ReplyEffects:
                 result = self._obey(session, decision, command)
             queries.audit(session, decision.now, coordinator.email, command.line, result)
             results.append(f"{command.line}: {result}")
-        if any(": not done:" in line for line in results):
+        asked_for_help = any(
+            isinstance(c, Command) and c.verb == "help" for c in parse_commands(decision.facts.text or "")
+        )
+        if any(": not done:" in line for line in results) and not asked_for_help:  # help lists them already
             results.append("Valid commands, one a line: " + "; ".join(VALID_COMMANDS))
         self._answer(session, decision, coordinator, "Your commands", "Here is what was done, line by line:", results)
 
@@ -188,6 +265,35 @@ class ReplyEffects:
         )
         self._answer(session, decision, writer, "Your letter of recognition", intro, [])
 
+    def staff_mail(self, session: Session, decision: Decision) -> None:
+        """A coordinator's or the liaison's mail without a reply address of ours: nothing was done or
+        counted; they hear how to give commands. At most one such answer a day each (its key)."""
+        facts = decision.facts
+        staff = facts.staff
+        assert staff is not None
+        key = f"reply:staff:person-{staff.person_id}:{facts.today.isoformat()}"
+        coordinators = ", ".join(self.settings.people.coordinators)
+        if facts.coordinator is None:  # the liaison gives no commands
+            self._answer(
+                session, decision, staff, "Your mail to the program",
+                "Thank you! Nothing needed counting: the program counts only mail between mentors and mentees, "
+                f"and keeps no copy of yours. To reach the coordinators, write to them at {coordinators}.",
+                [], key=key, role="liaison",
+            )  # fmt: skip
+            return
+        lines = [
+            f"{c.line}: not done: not in reply to mail we sent you"
+            for c in parse_commands(facts.text or "") if isinstance(c, Command)
+        ]  # fmt: skip
+        self._answer(
+            session, decision, staff, "How to give the program commands",
+            "Your mail came to the program's address, not in reply to mail we sent to you alone, so nothing was "
+            "done and nothing was counted (a copy of your own mail to a participant needs nothing more). Commands "
+            "are taken only in reply to mail signed for you, so that nobody can give them in your name: reply to "
+            "your latest digest, or to this email, with one command a line.",
+            [*lines, "Valid commands, one a line: " + "; ".join(VALID_COMMANDS)], key=key,
+        )  # fmt: skip
+
     # --- coordinators' commands ---------------------------------------------------------------
 
     def _obey(self, session: Session, decision: Decision, command: Command) -> str:
@@ -195,18 +301,18 @@ class ReplyEffects:
         return action(self, session, decision, command)
 
     def _pause(self, session: Session, decision: Decision, command: Command) -> str:
-        return _pair_status(session, command, "paused")
+        return _pair_status(session, decision, command, "paused")
 
     def _resume(self, session: Session, decision: Decision, command: Command) -> str:
-        return _pair_status(session, command, "active")
+        return _pair_status(session, decision, command, "active")
 
     def _end(self, session: Session, decision: Decision, command: Command) -> str:
-        return _pair_status(session, command, "ended")
+        return _pair_status(session, decision, command, "ended")
 
     def _nudge(self, session: Session, decision: Decision, command: Command) -> str:
         pair = _roster_pair(decision, command.pair)
         if pair is None:
-            return f"not done: no pair {command.pair!r}"
+            return _no_pair(decision, command.pair)
         for role, person in (("mentor", pair.mentor), ("mentee", pair.mentee)):
             partner = pair.partner_of(person.person_id)
             mail = DueMail(
@@ -225,10 +331,14 @@ class ReplyEffects:
 
     def _pair(self, session: Session, decision: Decision, command: Command) -> str:
         mentor, mentee, *rest = command.args
+        given = command.names or ("", "")
+        # A name given is the person's name from now on (as in a roster import); none keeps theirs.
+        mentor_name = given[0] or queries.name_of(session, mentor)
+        mentee_name = given[1] or queries.name_of(session, mentee)
         starts_on = date.fromisoformat(rest[0]) if rest else decision.facts.today
         row = RosterRow(
-            line=command.number, mentor_email=mentor, mentor_name=queries.name_of(session, mentor),
-            mentee_email=mentee, mentee_name=queries.name_of(session, mentee), pair_id=None, starts_on=starts_on,
+            line=command.number, mentor_email=mentor, mentor_name=mentor_name,
+            mentee_email=mentee, mentee_name=mentee_name, pair_id=None, starts_on=starts_on,
             mentor_aliases=(), mentee_aliases=(),
         )  # fmt: skip
         try:
@@ -236,14 +346,24 @@ class ReplyEffects:
                 counts = queries.apply_roster(session, [row], starts_on, "command")
         except RosterError as error:
             return "not done: " + str(error).split(": ", 2)[-1]
+        pair_id = queries.pair_id_of(session, mentor, mentee)
+        people = f"{_named(mentor_name, mentor)} with {_named(mentee_name, mentee)}"
         if not counts.added:
-            return "not done: they are already a pair"
-        return f"done: paired {mentor} with {mentee} from {_day(starts_on)}"
+            if counts.updated and command.names:
+                return f"done: pair {pair_id} already existed; the names are now {people}"
+            return f"not done: they are already pair {pair_id}"
+        nameless = [address for name, address in ((mentor_name, mentor), (mentee_name, mentee)) if not name]
+        hint = (
+            f' (no name for {" or ".join(nameless)}: the mail greets them without one; to add one, write '
+            '"pair" again with names: pair "First Last" <address> ...)'
+            if nameless else ""
+        )  # fmt: skip
+        return f"done: pair {pair_id}: {people}, from {_day(starts_on)}{hint}"
 
     def _approve(self, session: Session, decision: Decision, command: Command) -> str:
         request = queries.letter_request(session, int(command.args[1]))
         if request is None or request.status != "requested":
-            return f"not done: no open letter request {command.args[1]}"
+            return self._not_open(request, command.args[1])
         coordinator = decision.facts.coordinator
         queries.decide_letter(session, request.id, "approved", coordinator.email if coordinator else "", decision.now)
         mentor = decision.roster.by_id(request.person_id)
@@ -256,7 +376,7 @@ class ReplyEffects:
     def _decline(self, session: Session, decision: Decision, command: Command) -> str:
         request = queries.letter_request(session, int(command.args[1]))
         if request is None or request.status != "requested":
-            return f"not done: no open letter request {command.args[1]}"
+            return self._not_open(request, command.args[1])
         reason = " ".join(command.args[2:])
         coordinator = decision.facts.coordinator
         queries.decide_letter(
@@ -264,10 +384,18 @@ class ReplyEffects:
         )
         return "done: declined" + (f" ({reason})" if reason else "")
 
+    def _not_open(self, request: LetterRequest | None, number: str) -> str:
+        """Why a letter cannot be decided: there is no such request, or it was decided already."""
+        if request is None:
+            return f"not done: there is no letter request {number}"
+        when = f" on {_day(as_utc(request.decided_at).astimezone(self.zone).date())}" if request.decided_at else ""
+        by = f" by {request.decided_by}" if request.decided_by else ""
+        return f"not done: letter {number} was already {request.status}{when}{by}"
+
     def _status(self, session: Session, decision: Decision, command: Command) -> str:
         activity = next(iter(queries.pair_activity(session, command.pair)), None)
         if activity is None:
-            return f"not done: no pair {command.pair!r}"
+            return _no_pair(decision, command.pair)
         last = activity.last_contact.date().isoformat() if activity.last_contact else "never"
         return (
             f"{activity.mentor} / {activity.mentee}: {activity.status}; {activity.mentor_to_mentee} from the mentor, "
@@ -316,22 +444,44 @@ class ReplyEffects:
         )
 
     def _answer(
-        self, session: Session, decision: Decision, to: Participant, title: str, intro: str, lines: list[str]
+        self,
+        session: Session,
+        decision: Decision,
+        to: Participant,
+        title: str,
+        intro: str,
+        lines: list[str],
+        *,
+        example: Sequence[str] = (),
+        key: str | None = None,
+        pair_id: str | None = None,
+        role: str | None = None,
     ) -> None:
+        """Answer the mail `decision` is about, in its thread ("Re: " its subject, where it had one).
+
+        `key` makes a reply to this answer findable (a survey's, a check-in's) or limits answers
+        (one a day); `pair_id` is the pair a reply to it is about."""
         if decision.facts is not None and decision.facts.headers.suppresses_auto_responses:
             # The writer's client asked for no automatic answers (X-Auto-Response-Suppress, or
             # the mail is itself automatic): what it asked for is done, only the answer is not sent.
             return
-        role = "coordinator" if decision.facts and decision.facts.coordinator is to else "participant"
+        if role is None:
+            role = "coordinator" if decision.facts and decision.facts.coordinator is to else "participant"
+        headers = decision.facts.headers if decision.facts else None
+        thread = (*headers.references[-2:], headers.message_id) if headers and headers.message_id else ()
         mail = DueMail(
-            key=f"reply:{decision.message_hash[:32]}",
+            key=key or f"reply:{decision.message_hash[:32]}",
             kind="reply",
             due_at=decision.now,
             to=(_person(to),),
-            context=self._context(to, role, title=title, intro=intro, lines=lines),
+            context=self._context(
+                to, role, title=_re(decision.subject) or title, intro=intro, lines=lines, example=list(example)
+            ),
+            pair_id=pair_id,
             reply_person=to.person_id,
             reference="reply",
-            to_committee=role == "coordinator",
+            to_committee=role != "participant",
+            thread=thread,
         )
         queries.enqueue(session, compose_or_set_aside(self.composer, mail, now=decision.now))
 
@@ -352,7 +502,9 @@ class ReplyEffects:
         replied = decision.facts.token.replied_to if decision.facts.token else None
         if replied is None:
             return None
-        survey_id = replied.key.split(":")[1] if replied.key.count(":") >= 1 else ""
+        # "survey:ID:...", "survey_reminder:ID:...", or our answer to a reply: "reply:survey:ID:..."
+        parts = replied.key.split(":")
+        survey_id = parts[2] if parts[0] == "reply" and len(parts) > 2 else parts[1] if len(parts) > 1 else ""
         return next((s for s in self.settings.surveys if s.id == survey_id), None)
 
 
@@ -362,6 +514,7 @@ EFFECTS: dict[OutcomeKind, Callable[[ReplyEffects, Session, Decision], None]] = 
     OutcomeKind.CHECKIN_REPLY: ReplyEffects.checkin_reply,
     OutcomeKind.COMMAND: ReplyEffects.command,
     OutcomeKind.LETTER_REQUEST: ReplyEffects.letter_request,
+    OutcomeKind.STAFF_MAIL: ReplyEffects.staff_mail,
 }
 
 COMMANDS: dict[str, Callable[[ReplyEffects, Session, Decision, Command], str]] = {
@@ -394,11 +547,51 @@ def _understood(command: Command) -> str:
     return " ".join(part for part in (command.verb, command.pair, *command.args) if part).lower()
 
 
-def _pair_status(session: Session, command: Command, status: str) -> str:
+def _pair_status(session: Session, decision: Decision, command: Command, status: str) -> str:
     reason = " ".join(command.args)
     if not queries.set_pair_status(session, command.pair or "", status):
-        return f"not done: no pair {command.pair!r}"
+        return _no_pair(decision, command.pair)
     return f"done: pair {command.pair} is {status}" + (f" ({reason})" if reason else "")
+
+
+def _no_pair(decision: Decision, written: str | None) -> str:
+    """There is no such pair; the one meant, if it can be told: "pair-07" is 7, "P3" is p3."""
+    ids = [p.pair_id for ps in decision.roster.pairs_of.values() for p in ps]
+    text = written or ""
+    digits = re.sub(r"\D", "", text)
+    same_number = [i for i in ids if digits and re.sub(r"\D", "", i) and int(re.sub(r"\D", "", i)) == int(digits)]
+    close = same_number or difflib.get_close_matches(text.casefold(), ids, n=1, cutoff=0.6)
+    return f"not done: no pair {text!r}" + (f" (did you mean '{close[0]}'?)" if len(close) >= 1 else "")
+
+
+def _named(name: str, address: str) -> str:
+    return f"{name} <{address}>" if name else address
+
+
+def _re(subject: str | None) -> str | None:
+    """The Subject of an answer to mail whose subject was `subject`: "Re: ..." (once)."""
+    if not subject or not subject.isprintable():
+        return None
+    subject = subject[:200]
+    return subject if subject[:3].casefold() == "re:" else f"Re: {subject}"
+
+
+def _allowed(question: Question) -> str:
+    """What an answer to `question` may be, in words."""
+    if question.kind == "scale":
+        high = len(question.labels) or 5
+        ends = f" (1 = {question.labels[0]}, {high} = {question.labels[-1]})" if question.labels else ""
+        return f"Answer with a number from 1 to {high}{ends}."
+    if question.kind == "yesno":
+        return "Answer yes or no."
+    if question.kind == "choice":
+        choices = ", ".join(f"{n} = {label}" for n, label in enumerate(question.labels, start=1))
+        return f"Answer with the number of a choice: {choices}."
+    return "Answer in your own words, on one line."
+
+
+def _example_answer(question: Question) -> str:
+    return {"scale": "4", "yesno": "yes", "choice": "1"}.get(question.kind, "in a few words")
 
 
 def _sender(decision: Decision) -> Participant:

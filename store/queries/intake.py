@@ -94,6 +94,7 @@ RECORDED_OUTCOMES = frozenset(
         OutcomeKind.LETTER_REQUEST,
         OutcomeKind.SELF_REPORT,
         OutcomeKind.SPOOFED,
+        OutcomeKind.STAFF_MAIL,  # counted nowhere: the row only makes a second copy a duplicate
     }
 )
 
@@ -170,11 +171,14 @@ def load_checkpoint(session: Session, mailbox_key: str) -> ImapCheckpoint | None
 
 
 def record_question_text(
-    session: Session, message_hash: str, person_id: int, received_at: datetime, raw: bytes
+    session: Session, message_hash: str, person_id: int | None, address: str | None, received_at: datetime, raw: bytes
 ) -> None:
+    """A question to forward: from a person on the roster (`person_id`), or from a stranger known
+    by `address` alone (person None)."""
     statement = ignoring_repeat(session.get_bind().dialect.name, QuestionMessage.__table__)  # type: ignore[attr-defined]
     session.execute(
-        statement, {"message_hash": message_hash, "person_id": person_id, "received_at": received_at, "raw": raw}
+        statement,
+        dict(message_hash=message_hash, person_id=person_id, address=address, received_at=received_at, raw=raw),
     )
 
 

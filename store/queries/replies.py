@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 
-from ..models import AuditEntry, CheckinReply, CommandUse, ContactEvent, LetterRequest, SurveyResponse
+from ..models import AuditEntry, CheckinReply, CommandUse, ContactEvent, LetterRequest, Pair, Person, SurveyResponse
 from .inserts import insert_ignoring_repeat
 from .plans import pairs_changed, people_changed
 from .times import as_utc
@@ -51,15 +53,94 @@ def save_survey_answers(
 
 
 def save_checkin(
-    session: Session, pair_id: str, month: int, rating: int | None, wants_contact: bool | None, now: datetime
-) -> None:
+    session: Session,
+    pair_id: str,
+    month: int,
+    rating: int | None,
+    wants_contact: bool | None,
+    comment: str | None,
+    now: datetime,
+) -> CheckinReply:
+    """Merge a reply into the pair's check-in of `month`; returns the check-in as it now is."""
     row = session.exec(select(CheckinReply).where(CheckinReply.pair_id == pair_id, CheckinReply.month == month)).first()
     row = row or CheckinReply(pair_id=pair_id, month=month, received_at=now)
-    # A later reply to the same check-in refines it; an absent value does not erase a given one.
+    # A later reply to the same check-in refines it; an absent value does not erase a given one,
+    # and a second comment is added to the first (both were written for the liaison).
     row.rating = rating if rating is not None else row.rating
     row.wants_contact = wants_contact if wants_contact is not None else row.wants_contact
+    if comment and comment != row.comment:
+        row.comment = f"{row.comment}\n{comment}"[-MAX_COMMENT:] if row.comment else comment[:MAX_COMMENT]
     row.received_at = now
     session.add(row)
+    return row
+
+
+# What a check-in keeps of a mentor's comments: two replies' worth (parsers/checkin.py's MAX_NOTE each).
+MAX_COMMENT = 1000
+
+
+@dataclass(frozen=True)
+class CheckinComment:
+    """A mentor's comment on a monthly check-in, for the liaison summary."""
+
+    pair_id: str
+    mentor: str  # names, or the address of someone without one
+    mentee: str
+    month: int
+    rating: int | None
+    wants_contact: bool | None
+    comment: str
+    received_at: datetime  # aware, UTC
+
+
+def checkin_comments(session: Session, since: datetime) -> list[CheckinComment]:
+    """The check-ins answered since `since` that carry a comment, oldest first: one indexed read
+    bounded by time (a week's replies, however large the program)."""
+    mentor, mentee = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(
+            CheckinReply.pair_id,
+            mentor.name,
+            mentor.email,
+            mentee.name,
+            mentee.email,
+            CheckinReply.month,
+            CheckinReply.rating,
+            CheckinReply.wants_contact,
+            CheckinReply.comment,
+            CheckinReply.received_at,
+        )  # fmt: skip
+        .join(Pair, col(Pair.id) == col(CheckinReply.pair_id))
+        .join(mentor, col(mentor.id) == col(Pair.mentor_id))
+        .join(mentee, col(mentee.id) == col(Pair.mentee_id))
+        .where(col(CheckinReply.comment).is_not(None), col(CheckinReply.received_at) >= since.astimezone(timezone.utc))
+        .order_by(col(CheckinReply.received_at), col(CheckinReply.id))
+    )
+    return [
+        CheckinComment(
+            pair_id,
+            mentor_name or mentor_email,
+            mentee_name or mentee_email,
+            month,
+            rating,
+            wants,
+            comment,
+            as_utc(received_at),
+        )  # fmt: skip
+        for (pair_id, mentor_name, mentor_email, mentee_name, mentee_email, month, rating, wants, comment,
+             received_at) in rows
+    ]  # fmt: skip
+
+
+def pair_id_of(session: Session, mentor_email: str, mentee_email: str) -> str | None:
+    """The id of the pair of these two people (as the roster has them), if they are one."""
+    mentor, mentee = aliased(Person), aliased(Person)
+    return session.execute(
+        select(Pair.id)
+        .join(mentor, col(mentor.id) == col(Pair.mentor_id))
+        .join(mentee, col(mentee.id) == col(Pair.mentee_id))
+        .where(col(mentor.email) == mentor_email, col(mentee.email) == mentee_email)
+    ).scalar()
 
 
 def audit(session: Session, at: datetime, coordinator: str, command: str, result: str) -> None:

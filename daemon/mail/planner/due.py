@@ -26,6 +26,9 @@ class DueMail:
     to_committee: bool = False  # coordinators or the liaison, whose replies may carry commands
     forwards: tuple[int, ...] = field(default=())  # question ids attached to a digest
     attachments: tuple[Attachment, ...] = ()  # files the mail carries (the liaison summary's CSV)
+    # The Message-IDs (without <>) of the thread an answer replies in, the mail it answers last:
+    # In-Reply-To and References, so that the answer shows under what the person sent.
+    thread: tuple[str, ...] = ()
 
 
 def is_running(pair: PairState) -> bool:
