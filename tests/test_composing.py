@@ -29,7 +29,7 @@ def work(program: Program):  # type: ignore[no-untyped-def]
     with store.session() as session:
         state = queries.planner_state(session)
     store.close()
-    due = due_mail(Calendar.from_settings(settings), state, MID_ROUND) * 2  # more than a worker's chunk
+    due = due_mail(Calendar.from_settings(settings), state, MID_ROUND) * 8  # more than a worker's chunk
     assert len(due) > CHUNK
     return settings, [(mail, (), mail.attachments) for mail in due]
 
