@@ -25,6 +25,7 @@ from . import logs
 from .intake.files import UnreadableInput, iter_messages
 from .intake.ingest import Explanation
 from .logs import describe_exception
+from .operation.connections import check_connections
 from .operation.export import (
     contact_rows,
     contacts_through,
@@ -86,7 +87,12 @@ def _parser() -> argparse.ArgumentParser:
 
     init = command("init", _init, "write a starter config, a roster template and a new secret key into DIR")
     init.add_argument("directory", metavar="DIR", type=Path)
-    command("check-config", _check_config, "validate the config; errors name the file, the key and the problem")
+    check = command("check-config", _check_config, "validate the config; errors name the file, the key and the problem")
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="also log in to the IMAP server and the relay the config names, one line each (exit 1 if one fails)",
+    )
     roster = command("import-roster", _import_roster, "add or update people and pairs from a CSV roster (idempotent)")
     roster.add_argument("file", metavar="FILE.csv", type=Path)
     command("run", _run, "run the daemon (intake, and later the scheduler) until SIGTERM or SIGINT")
@@ -195,7 +201,14 @@ def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.secret()  # a missing or readable-by-others key is a config error too
     print(f"{settings.path}: OK")
-    return EXIT_OK
+    if not args.connect:
+        return EXIT_OK
+    checks = check_connections(settings)
+    if not checks:
+        print(f"nothing to connect to: intake.imap is not enabled and delivery.backend is {settings.delivery.backend}")
+    for check in checks:
+        print(check.line(), flush=True)
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_USER_ERROR
 
 
 def _import_roster(args: argparse.Namespace) -> int:

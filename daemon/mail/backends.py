@@ -208,6 +208,16 @@ class SmtpBackend:
             pass  # the relay had gone already; _drop() still releases the socket
         self._drop()
 
+    def check(self) -> None:
+        """Connect, secure and log in as a send would, then QUIT (`check-config --connect`). A
+        refused login raises smtplib's SMTPAuthenticationError; any other failure a DeliveryError."""
+        try:
+            self._open().quit()
+        except (DeliveryError, smtplib.SMTPAuthenticationError):
+            raise
+        except OSError as exc:
+            raise self._failure(exc) from None
+
     def _connection(self) -> smtplib.SMTP:
         # The relay may have closed a kept connection since the last send (idle timeout, restart).
         # A NOOP finds out before any of the message is sent, so reconnecting cannot send it twice.

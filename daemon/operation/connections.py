@@ -1,0 +1,93 @@
+"""`check-config --connect`: try the servers the config names, as the daemon will use them.
+
+The IMAP server (when intake.imap is enabled) and the relay (when delivery.backend is smtp) are
+each connected to with their TLS setting and logged in to, by the daemon's own code
+(`intake.imap.connect`, `SmtpBackend.check`), and each gives one line: what works, or what failed
+in words an operator can act on. Nothing is fetched or sent; no password is ever shown.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from ..intake import imap
+from ..mail.backends import DeliveryError, SmtpBackend
+from ..settings import ImapIntakeSettings, RelaySettings, Settings
+
+TIMEOUT = 30.0  # seconds; a check someone waits for at a terminal
+
+# Most specific first: ConnectionRefusedError is an OSError, SSLCertVerificationError an SSLError.
+_NETWORK_PROBLEMS: tuple[tuple[type[OSError], str], ...] = (
+    (TimeoutError, "timed out"),
+    (ConnectionRefusedError, "connection refused"),
+    (socket.gaierror, "host not found"),
+    (ssl.SSLCertVerificationError, "TLS certificate not trusted"),
+    (ssl.SSLError, "TLS failed"),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    server: str  # "IMAP host:port", "SMTP relay host:port"
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.server}: {'OK, ' if self.ok else 'FAILED: '}{self.detail}"
+
+
+def check_connections(settings: Settings) -> list[Check]:
+    """One check per server in use, in the order the daemon meets them (intake, then delivery)."""
+    checks = []
+    if settings.intake_imap.enabled:
+        checks.append(check_imap(settings.intake_imap))
+    if settings.delivery.backend == "smtp":
+        checks.append(check_relay(settings.delivery.smtp))
+    return checks
+
+
+def check_imap(settings: ImapIntakeSettings) -> Check:
+    server = f"IMAP {settings.host}:{settings.port}"
+    try:
+        client = imap.connect(settings)
+    except LoginError:
+        return Check(server, False, f"authentication failed for {settings.username} at {settings.host}")
+    except (OSError, IMAPClientError) as exc:
+        return Check(server, False, _problem(exc, settings.host, settings.port))
+    try:
+        if not client.folder_exists(settings.folder):
+            return Check(server, False, f"logged in as {settings.username}, but there is no folder {settings.folder}")
+        count = client.select_folder(settings.folder, readonly=True)[b"EXISTS"]
+    except (OSError, IMAPClientError) as exc:
+        return Check(server, False, _problem(exc, settings.host, settings.port))
+    finally:
+        imap.close(client, graceful=True)
+    return Check(server, True, f"logged in as {settings.username}, folder {settings.folder} ({count} messages)")
+
+
+def check_relay(settings: RelaySettings) -> Check:
+    server = f"SMTP relay {settings.host}:{settings.port}"
+    try:
+        SmtpBackend(settings, timeout=TIMEOUT).check()
+    except smtplib.SMTPAuthenticationError as exc:
+        detail = f"authentication failed for {settings.username} at {settings.host} ({exc.smtp_code})"
+        return Check(server, False, detail)
+    except DeliveryError as exc:
+        return Check(server, False, str(exc))
+    logged_in = f"logged in as {settings.username}" if settings.username else "no login configured"
+    return Check(server, True, logged_in)
+
+
+def _problem(exc: BaseException, host: str, port: int) -> str:
+    """What went wrong, by kind: an IMAP server's own words are not repeated (they can quote)."""
+    for kind, words in _NETWORK_PROBLEMS:
+        if isinstance(exc, kind):
+            return f"{words} ({host}:{port})"
+    if isinstance(exc, IMAPClientError):
+        return f"the server refused a command ({type(exc).__name__})"
+    return f"{type(exc).__name__} ({host}:{port})"
