@@ -118,6 +118,13 @@ def test_after_downtime_only_the_latest_of_each_recurring_mail_is_sent() -> None
     assert reminder.key == "intro_reminder:pair-p1:2" and not reminder.context["reminded_before"]
     assert reminder.context["days_since_welcome"] == 49  # counted at the send, not "began 14 days ago"
     assert {m.context["month"] for _, m in ticks if m.kind == "topic"} == {2}
+    (checkin,) = [m for _, m in ticks if m.kind == "checkin"]
+    assert checkin.key == "checkin:pair-p1:month-2" and checkin.context["month"] == 2
+    # Back on 6 October instead: month 1's check-in (15 September) is the latest due, and it says
+    # what month it is now, the second.
+    back = datetime.combine(date(2026, 10, 6), time(11), tzinfo=CHICAGO).astimezone(timezone.utc)
+    (checkin,) = [m for _, m in run(PAIRS[:1], back, back + timedelta(hours=1), sent=sent) if m.kind == "checkin"]
+    assert checkin.key == "checkin:pair-p1:month-1" and checkin.context["month"] == 2
 
 
 def test_no_reminder_once_the_mentor_wrote_during_downtime() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
-from .calendar import Calendar, latest, monthly
+from .calendar import Calendar, latest, monthly, round_month
 from .due import DueMail, is_running, person_fields, template_context
 
 
@@ -18,6 +18,7 @@ def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Ite
         current = latest(occurrences, now)
         if current is None:
             continue
+        month, months, _ = round_month(calendar, pair, now)
         yield DueMail(
             key=f"checkin:pair-{pair.pair_id}:month-{current + 1}",
             kind="checkin",
@@ -28,8 +29,9 @@ def plan_checkins(calendar: Calendar, state: PlannerState, now: datetime) -> Ite
                 pair.mentor,
                 "mentor",
                 mentee=person_fields(pair.mentee),
-                month=current + 1,
-                months=len(monthly(calendar, pair)),  # the pair's months in the round
+                # The month it is when sent: after downtime, month 1's check-in may go in month 2.
+                month=month,
+                months=months,  # the pair's months in the round
             ),
             pair_id=pair.pair_id,
             reply_person=pair.mentor.person_id,
