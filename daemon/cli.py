@@ -396,6 +396,8 @@ def _outbox_retry(args: argparse.Namespace) -> int:
                 if status == "sent":
                     raise UserError(f"{key} was sent already: nothing to retry")
             requeued = queries.requeue(session, datetime.now(timezone.utc), key)
+            if key is not None and not requeued.total:
+                raise UserError(f"{key} has not failed: it is waiting to be sent (`mentormail outbox` says when)")
     finally:
         store.close()
     print(requeued_text(requeued))

@@ -186,10 +186,9 @@ def requeue(session: Session, now: datetime, key: str | None = None) -> Requeued
     resent = session.execute(
         update(OutboxMessage)
         .where(*where, kept)
-        .values(
-            status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now, last_error="", sent_at=None,
-            claimed_until=None,
-        )
+        # A claim is left alone: a mail being retried may be in a daemon's hands this moment, and
+        # marking it sent or failed ends the claim (failed mail holds none).
+        .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now, last_error="", sent_at=None)
     ).rowcount
     lost = session.exec(select(OutboxMessage.id, OutboxMessage.pair_id).where(*where, not_kept)).all()
     ids = [outbox_id for outbox_id, _ in lost]
