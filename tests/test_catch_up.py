@@ -59,7 +59,9 @@ def run(
 
 
 def to_ana(ticks: list[tuple[datetime, DueMail]], kind: str, pair_id: str = "p1") -> list[tuple[datetime, DueMail]]:
-    return [(at, m) for at, m in ticks if m.kind == kind and m.pair_id == pair_id and m.to[0].email == "ana@example.org"]
+    return [
+        (at, m) for at, m in ticks if m.kind == kind and m.pair_id == pair_id and m.to[0].email == "ana@example.org"
+    ]
 
 
 def test_a_first_run_five_weeks_in_sends_the_welcome_and_nothing_it_supersedes() -> None:
@@ -107,7 +109,11 @@ def test_after_a_late_welcome_the_pairs_calendar_counts_from_it() -> None:
 def test_after_downtime_only_the_latest_of_each_recurring_mail_is_sent() -> None:
     # Welcomed on time on 1 September at 09:00, then down until 20 October (day 49).
     welcomed = CALENDAR.at(START, time(9))
-    sent = {"pairing:pair-p1": welcomed, "topic:pair-p1:month-1:mentor": welcomed, "topic:pair-p1:month-1:mentee": welcomed}
+    sent = {
+        "pairing:pair-p1": welcomed,
+        "topic:pair-p1:month-1:mentor": welcomed,
+        "topic:pair-p1:month-1:mentee": welcomed,
+    }
     back = datetime.combine(date(2026, 10, 20), time(11), tzinfo=CHICAGO).astimezone(timezone.utc)
     ticks = run(PAIRS[:1], back, back + timedelta(hours=1), sent=sent)
     kinds = Counter(m.kind for _, m in ticks if m.pair_id == "p1")
@@ -148,7 +154,9 @@ def test_a_nudge_goes_at_send_time_on_both_sides_of_the_dst_change() -> None:
 
 
 def test_a_late_mail_is_dated_and_its_reply_address_counted_from_when_it_is_composed() -> None:
-    (pairing,) = [m for m in due_mail(CALENDAR, PlannerState(PAIRS[:1], frozenset()), FIVE_WEEKS_IN) if m.kind == "pairing"]
+    (pairing,) = [
+        m for m in due_mail(CALENDAR, PlannerState(PAIRS[:1], frozenset()), FIVE_WEEKS_IN) if m.kind == "pairing"
+    ]
     assert pairing.due_at == CALENDAR.at(START, time(9))  # due five weeks ago: its key and the outbox say so
     sender = Sender("Test round", "mentoring@example.org", CHICAGO, b"secret", 9)
     row = Composer(sender, Renderer()).compose(pairing, now=FIVE_WEEKS_IN)
@@ -172,7 +180,9 @@ def test_an_explicit_end_date_is_the_end_of_every_pair() -> None:
     ticks = run(PAIRS[:1], CALENDAR.at(START, time(8)), CALENDAR.at(date(2027, 5, 20), time(0)), calendar=shorter)
     (end,) = to_ana(ticks, "round_end")
     assert end[1].context["ends_on"] == date(2027, 5, 15) and end[0] == CALENDAR.at(date(2027, 5, 15), time(9))
-    assert all(at < CALENDAR.at(date(2027, 5, 15), time(0)) for at, m in ticks if m.kind in ("topic", "checkin", "nudge"))
+    assert all(
+        at < CALENDAR.at(date(2027, 5, 15), time(0)) for at, m in ticks if m.kind in ("topic", "checkin", "nudge")
+    )
 
 
 def test_a_pair_carried_over_from_before_the_round_ends_when_its_months_are_up() -> None:

@@ -115,10 +115,11 @@ def due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[Due
 def welcomed_now(calendar: Calendar, state: PlannerState, now: datetime) -> PlannerState:
     """The state with each pair whose pairing mail goes out at `now` welcomed at `now`: what the
     store will say once it is composed, so that this tick and the next plan alike."""
+    def unwelcomed(pair: PairState) -> bool:
+        return pair.welcomed_at is None and f"pairing:pair-{pair.pair_id}" not in state.sent_keys
+
     pairs = tuple(
-        replace(pair, welcomed_at=now)
-        if pair.welcomed_at is None and f"pairing:pair-{pair.pair_id}" not in state.sent_keys and pairing_due(calendar, pair, now)
-        else pair
+        replace(pair, welcomed_at=now) if unwelcomed(pair) and pairing_due(calendar, pair, now) else pair
         for pair in state.pairs
     )
     return state if pairs == state.pairs else replace(state, pairs=pairs)
