@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -264,3 +265,41 @@ def test_outbox_retry_composes_again_a_mail_that_was_set_aside_once_its_cause_is
     assert [m["X-Mentormail-Kind"] for m in delivered if "eve@example.com" in str(m["To"])] == ["pairing"]
     sent = program.cli("outbox", "retry", "pairing:pair-p3", check=False)
     assert sent.returncode == 1 and "sent already" in sent.stderr
+
+
+def test_a_whole_round_from_five_weeks_in_with_the_relay_down_for_ten_minutes_delivers_every_mail_once(
+    program: Program,
+) -> None:
+    """The issue's round, on a virtual clock: the daemon first starts five weeks into the round,
+    its relay refuses connections for the first ten minutes, then the round runs to its end
+    (planned and delivered at each moment something can happen, as `simulate` jumps)."""
+    relay = FlakyRelay([])  # not started: connections refused
+    mail = program_mail(program, relay)
+    first_start = FIRST_MORNING + timedelta(weeks=5)
+    for minute in range(10):
+        now = first_start + timedelta(minutes=minute)
+        mail.plan(now)
+        report = mail.deliverer.deliver_due(now)
+        assert report.given_up == 0 and report.sent == 0
+    relay.controller.start()
+    try:
+        now, end = first_start + timedelta(minutes=10), FIRST_MORNING + timedelta(days=300)
+        while now < end:
+            mail.plan(now)
+            mail.deliverer.deliver_due(now)
+            with mail.store.session() as session:
+                moments = [queries.next_planned_moment(session), queries.next_delivery_attempt(session)]
+            now = max(min([m for m in moments if m] + [now + timedelta(days=1)]), now + timedelta(minutes=1))
+    finally:
+        relay.controller.stop()
+    rows = outbox(mail)
+    assert {row.status for row in rows} == {"sent"}
+    arrived = Counter(str(message_from_bytes(raw, policy=policy.default)["Message-ID"]) for raw in relay.accepted)
+    assert arrived == Counter(f"<{row.message_id}>" for row in rows)  # every mail, each once
+    kinds = Counter(row.kind for row in rows)
+    assert kinds["pairing"] == 3 and kinds["round_end"] > 0  # the late start's mail, and the round's last
+    # Dated when it was made ready to go (RFC 5322's Date, kept across retries as an MTA keeps it),
+    # not weeks back when it was due.
+    dates = [message_from_bytes(raw, policy=policy.default)["Date"].datetime for raw in relay.accepted]
+    assert min(dates) >= first_start
+    mail.close()
