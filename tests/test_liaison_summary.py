@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,7 +36,7 @@ from mentormail.daemon.settings import load_settings
 from mentormail.parsers.roster_csv import RosterRow
 from mentormail.store import queries
 from mentormail.store.models import CheckinReply, ContactEvent, IntakeRecord, Pair
-from mentormail.store.planner_state import CheckinRow, Contact, PairState, Person, PlannerState
+from mentormail.store.planner_state import Bounce, CheckinRow, Contact, PairState, Person, PlannerState
 from mentormail.store.queries.summary import liaison_activity
 from test_planner import CALENDAR, CHICAGO, COORDINATOR, LIAISON, PAIRS, at_local
 from test_templates import parse_html
@@ -352,3 +353,119 @@ def test_weeks_are_local_weeks_across_daylight_saving_time(varied_store) -> None
     # 06:00 UTC (Monday 00:00 CST). Weeks of 168 hours would give 3 and 2.
     assert (cells[week_of_oct_26], cells[week_of_nov_2]) == (4, 1)
     assert sum(cells) == len(WEEK_EDGES)
+
+
+# --- who the summary is about, and its chart (issue 10) ----------------------------------------------
+
+# A pair carried over from an earlier round: its nine months ran out on 1 December 2026.
+CARRIED_OVER = date(2026, 3, 1)
+
+
+def ended_program() -> PlannerState:
+    """x001 talking; x002 ended by a coordinator, its mentee bouncing; x003 carried over and past
+    its end, silent; Mentor 4 has two mentees, x005 ended, and bounces; x006 never started."""
+    recent = (Contact(DUE - timedelta(days=3), TO_MENTEE), Contact(DUE - timedelta(days=2), TO_MENTOR))
+    mentor4 = Person(1008, "Mentor 4", "mentor4@example.org")
+    pairs = (
+        pair(1, recent),
+        pair(2, recent, status="ended"),
+        pair(3, started_on=CARRIED_OVER),
+        replace(pair(4, recent), mentor=mentor4),
+        replace(pair(5, recent, status="ended"), mentor=mentor4),
+        pair(6),
+    )
+    bounces = (
+        Bounce(pairs[1].mentee, DUE - timedelta(days=20), ("x002",)),
+        Bounce(mentor4, DUE - timedelta(days=10), ("x004", "x005")),
+    )
+    return PlannerState(pairs=pairs, sent_keys=frozenset(), staff=(COORDINATOR, LIAISON), bounces=bounces)
+
+
+def test_ended_pairs_and_pairs_past_their_end_leave_the_summary_and_its_bouncing_list() -> None:
+    mail = summary_of(ended_program())
+    context = mail.context
+    counts = context["counts"]
+    assert (counts["pairs"], counts["active"], counts["never_started"], counts["inactive_45"]) == (3, 2, 1, 0)
+    assert [row["pair_id"] for row in csv_rows(mail)] == ["x001", "x004", "x006"]
+    # The ended pair's mentee is no concern of the liaison's; Mentor 4 is, for the pair still running.
+    assert context["bouncing"] == [{"name": "Mentor 4", "email": "mentor4@example.org", "pair_id": "x004"}]
+    assert counts["bouncing"] == 1
+    text = Renderer().render("liaison_summary", context).text
+    assert "x002" not in text and "x003" not in text and "x005" not in text
+    assert "2 of 3 pairs active" in Renderer().render("liaison_summary", context).subject
+
+
+def test_no_summary_is_due_once_every_pair_has_ended() -> None:
+    """The round's end is the last pair's end: after it, a summary would be about nobody."""
+    state = ended_program()
+    end = CALENDAR.at(CALENDAR.ends_on, time(0))
+    later = end + timedelta(days=10)
+    found = liaison_summary_due(CALENDAR, state, later)
+    assert found is not None and found[1] < end  # the last one before the end, sent late
+    assert liaison_summary_due(CALENDAR, replace(state, sent_keys=frozenset({found[0]})), later) is None
+
+
+def late_starter() -> PlannerState:
+    """x001 from the round's start; x002 five weeks later (its first week: 5 October)."""
+    weekly = tuple(Contact(DUE - timedelta(days=7 * k + 1), TO_MENTEE) for k in range(12))
+    return PlannerState(
+        pairs=(pair(1, weekly), pair(2, weekly[:4], started_on=START + timedelta(weeks=5))),
+        sent_keys=frozenset(),
+        staff=(COORDINATOR, LIAISON),
+    )
+
+
+def test_the_chart_is_blank_before_a_pair_started_in_text_and_html() -> None:
+    mail = summary_of(late_starter())
+    chart = mail.context["chart"]
+    rows = {row["pair_id"]: row["cells"] for row in chart["rows"]}
+    assert chart["weeks"][0] == date(2026, 8, 31) and len(chart["weeks"]) == 20
+    assert rows["x002"][:5] == [None] * 5 and rows["x002"][5] == 0  # its start week had no contact
+    assert None not in rows["x001"]
+    rendered = Renderer().render("liaison_summary", mail.context)
+    chart_lines = rendered.text.split("Activity by week", 1)[1].splitlines()
+    line = next(line for line in chart_lines if line.startswith("  x002  "))
+    assert line[8:13] == "     " and line[13] == "."
+    assert rendered.html is not None
+    cells = re.findall(r'<td title="([^"]*)"[^>]*>([^<]*)</td>', rendered.html)
+    x002 = cells[len(chart["weeks"]) :]
+    assert [text for _, text in x002[:5]] == [""] * 5 and x002[5][1] == "."
+    assert all("before the pair started" in title for title, _ in x002[:5])
+
+
+def test_the_html_chart_labels_months_not_every_weeks_number() -> None:
+    """43 weeks of numbers ran together ("1011121314..."): the header names the months."""
+    weekly = tuple(Contact(at_local(START + timedelta(days=7 * k + 2)), TO_MENTEE) for k in range(43))
+    state = PlannerState(pairs=(pair(1, weekly),), sent_keys=frozenset(), staff=(COORDINATOR, LIAISON))
+    monday = at_local(date(2027, 6, 21), 10)
+    calendar = replace(CALENDAR, months=10, ends_on=date(2027, 7, 1))
+    mail = summary_of(state, monday, calendar)
+    assert len(mail.context["chart"]["weeks"]) == 43
+    html = Renderer().render("liaison_summary", mail.context).html
+    assert html is not None
+    headers = re.findall(r"<th [^>]*>([^<]*)</th>", html.split("Activity by week", 1)[1])
+    assert not [h for h in headers if h.strip().isdigit()], "no header is a week's number"
+    months = [h for h in headers if h and h != "Pair"]
+    assert months[:3] == ["Sep 2026", "Oct", "Nov"] and "Jan 2027" in months and months[-1] == "Jun"
+
+
+def chart_key(text: str) -> list[tuple[str, str]]:
+    """The key's entries, (symbol, meaning), from the text part's key line(s)."""
+    words = " ".join(text.split())
+    found = re.search(r"Key: (.*?)\.(?: |$)", words)
+    assert found, "the text chart has a key"
+    return [tuple(part.strip().split(" ", 1)) for part in found.group(1).split(", ")]  # type: ignore[misc]
+
+
+def test_the_text_and_html_keys_say_the_same() -> None:
+    rendered = Renderer().render("liaison_summary", summary_of(late_starter()).context)
+    text_key = chart_key(rendered.text)
+    assert rendered.html is not None
+    html_text = " ".join(re.sub(r"<[^>]*>", " ", rendered.html.split("Key:", 1)[1]).split())
+    html_key = [(symbol, meaning) for symbol, meaning in text_key if meaning in html_text]
+    assert html_key == text_key and len(text_key) >= 4
+    symbols = dict((meaning, symbol) for symbol, meaning in text_key)
+    assert symbols["no contact"] == '"."' and symbols["before the pair started"] == "blank"
+    # The HTML cells show the same symbols the key and the text chart do.
+    cells = [cell for _, cell in re.findall(r'<td title="([^"]*)"[^>]*>([^<]*)</td>', rendered.html or "")]
+    assert set(cells) <= {"", ".", "+", *"123456789"}

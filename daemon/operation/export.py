@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from ...store.queries import MonthlyContacts, SurveyRow
-from ..mail.planner.calendar import add_months
+from ..mail.planner.calendar import program_ends_on
 from ..settings import Settings, SurveySettings
 from .cells import FORMULA_STARTS, spreadsheet_safe
 
@@ -31,7 +31,7 @@ def contacts_through(settings: Settings, now: datetime) -> date:
     """The last day every pair's months run to: today in the program's zone, at most the round's
     last day (the day before it ends), so that an export after the round covers all of it."""
     program = settings.program
-    ends_on = program.ends_on or add_months(program.starts_on, program.months)
+    ends_on = program_ends_on(program.starts_on, program.months, program.ends_on)
     return min(now.astimezone(program.zone).date(), ends_on - timedelta(days=1))
 
 

@@ -67,16 +67,17 @@ CSV_COLUMNS = (
 
 
 def weekly_occurrences(calendar: Calendar, state: PlannerState) -> list[datetime]:
-    """Every liaison-summary time from the first pair's start to a week after the last end."""
+    """Every liaison-summary time from the first pair's start until the last pair's round ends:
+    a pair leaves the summary when its round ends, so one after that would be about nobody."""
     if not state.pairs:
         return []
     first = min(pair.started_on for pair in state.pairs)
-    last = max(round_ends_on(calendar, pair) for pair in state.pairs) + timedelta(days=7)
+    end = calendar.at(max(round_ends_on(calendar, pair) for pair in state.pairs), time(0))
     weekday = WEEKDAYS.index(calendar.schedule.liaison_summary_weekday)
     day = first + timedelta(days=(weekday - first.weekday()) % 7)
     occurrences = []
-    while day <= last:
-        occurrences.append(calendar.at(day, calendar.schedule.liaison_summary_time))
+    while (moment := calendar.at(day, calendar.schedule.liaison_summary_time)) < end:
+        occurrences.append(moment)
         day += timedelta(days=7)
     return occurrences
 
@@ -224,7 +225,14 @@ def sections(calendar: Calendar, state: PlannerState, at: datetime, figures: Map
 
 
 def _started(calendar: Calendar, state: PlannerState, at: datetime) -> list[PairState]:
-    return [p for p in state.pairs if calendar.at(p.started_on, time(0)) <= at and p.status != "ended"]
+    """The pairs the summary is about: started by `at`, and neither ended by a coordinator nor
+    past their round's end (their status stays `active`, but the liaison has nothing to do)."""
+    return [
+        p
+        for p in state.pairs
+        if p.status != "ended"
+        and calendar.at(p.started_on, time(0)) <= at < calendar.at(round_ends_on(calendar, p), time(0))
+    ]
 
 
 Item = TypeVar("Item")
@@ -336,10 +344,17 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
             for reply, pair in found_rows
         ]
 
-    all_bouncing = [b for b in latest_per_address(state.bounces) if b.at <= at]
+    # Addresses of the pairs the summary is about, named with those pairs only: a mentor whose
+    # other pair has ended is still listed for the one that runs; an ended pair's are not.
+    about = {pair.pair_id for pair in found.started}
+    all_bouncing = [
+        (b, pair_ids)
+        for b in latest_per_address(state.bounces)
+        if b.at <= at and (pair_ids := [pair_id for pair_id in b.pair_ids if pair_id in about])
+    ]
     bouncing = [
-        {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(b.pair_ids)}
-        for b in all_bouncing[:LIST_LIMIT]  # bouncing longest first
+        {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(pair_ids)}
+        for b, pair_ids in all_bouncing[:LIST_LIMIT]  # bouncing longest first
     ]
     csv_filename = f"pairs-{calendar.local_date(at).isoformat()}.csv"
     context: dict[str, object] = {
@@ -380,11 +395,22 @@ def _chart(calendar: Calendar, started: Sequence[PairState], activity: LiaisonAc
     weeks = [first_monday + timedelta(weeks=n) for n in range(count)]
     by_id = {pair.pair_id: pair for pair in started}
     rows = [
-        {"pair_id": pair_id, "mentor_name": pair.mentor.name, "mentee_name": pair.mentee.name, "cells": list(cells)}
+        {
+            "pair_id": pair_id,
+            "mentor_name": pair.mentor.name or pair.mentor.email,  # known by address only: that
+            "mentee_name": pair.mentee.name or pair.mentee.email,
+            "cells": _before_start_blank(cells, (pair.started_on - first_monday).days // 7),
+        }
         for pair_id, cells in activity.chart.items()
         if (pair := by_id.get(pair_id)) is not None
     ]
     return {"weeks": weeks, "rows": rows}
+
+
+def _before_start_blank(cells: Sequence[int], start_week: int) -> list[int | None]:
+    """The weeks before the pair's first are None (blank in the chart, not "no contact"), unless
+    a contact was logged there all the same."""
+    return [None if week < start_week and count == 0 else count for week, count in enumerate(cells)]
 
 
 def pairs_csv(
@@ -412,8 +438,8 @@ def pairs_csv(
         figure = figures.get(pair.pair_id)
         cells: list[object] = [
             spreadsheet_safe(pair.pair_id),  # the roster's words; the rest are ours or numbers
-            spreadsheet_safe(pair.mentor.name),
-            spreadsheet_safe(pair.mentee.name),
+            spreadsheet_safe(pair.mentor.name or pair.mentor.email),
+            spreadsheet_safe(pair.mentee.name or pair.mentee.email),
             pair.status,
             " ".join(categories.get(pair.pair_id, ["active"])),
             (at - figure.last_contact).days if figure else "",
