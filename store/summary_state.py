@@ -1,4 +1,5 @@
-"""What the liaison's weekly summary is computed from: each pair's contacts as a few figures.
+"""What the liaison's weekly summary is computed from: each pair's contacts as a few figures,
+and the week's check-in comments.
 
 Read by `store.queries.summary.liaison_activity` with one grouped query (and one bounded query
 for the chart's cells), or derived by the planner from the pairs' contacts when its state holds
@@ -31,6 +32,19 @@ class PairFigures:
 
 
 @dataclass(frozen=True)
+class CheckinNote:
+    """What a mentor wrote besides the answers in a reply to a monthly check-in (written to the
+    program, for the liaison: parsers/checkin.py keeps it as the reply's note)."""
+
+    pair_id: str
+    month: int
+    rating: int | None
+    wants_contact: bool | None
+    comment: str
+    received_at: datetime  # aware UTC
+
+
+@dataclass(frozen=True)
 class LiaisonActivity:
     """Every pair's contacts as of `at`, and the activity chart's cells for the charted pairs."""
 
@@ -41,6 +55,10 @@ class LiaisonActivity:
     # time zone) up to the week of `at`, for the pairs the summary charts and no others.
     weeks_from: date | None = None
     chart: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # The check-in comments received in the `comments_days` up to `at`, oldest first. Read in SQL
+    # only: the planner's state does not carry the comments' text, so the figures derived from
+    # contacts have none unless a caller hands them in.
+    comments: tuple[CheckinNote, ...] = ()
 
 
 # Which pairs the chart shows, chosen from the figures (the pairs the summary lists need them).
@@ -54,3 +72,4 @@ class LiaisonActivityOptions(TypedDict):
     zone: tzinfo
     weeks_from: date | None
     chart_pairs: ChartChoice
+    comments_days: int  # the check-in comments of this many days up to the moment

@@ -38,6 +38,7 @@ from mentormail.store import queries
 from mentormail.store.models import CheckinReply, ContactEvent, IntakeRecord, Pair
 from mentormail.store.planner_state import Bounce, CheckinRow, Contact, PairState, Person, PlannerState
 from mentormail.store.queries.summary import liaison_activity
+from mentormail.store.summary_state import CheckinNote
 from test_planner import CALENDAR, CHICAGO, COORDINATOR, LIAISON, PAIRS, at_local
 from test_templates import parse_html
 
@@ -469,3 +470,86 @@ def test_the_text_and_html_keys_say_the_same() -> None:
     # The HTML cells show the same symbols the key and the text chart do.
     cells = [cell for _, cell in re.findall(r'<td title="([^"]*)"[^>]*>([^<]*)</td>', rendered.html or "")]
     assert set(cells) <= {"", ".", "+", *"123456789"}
+
+
+# --- what mentors wrote in their check-ins (issue 10) ---------------------------------------------
+
+
+def note(
+    pair_id: str, days_ago: float, comment: str, rating: int | None = None, wants: bool | None = None
+) -> CheckinNote:
+    return CheckinNote(pair_id, 5, rating, wants, comment, DUE - timedelta(days=days_ago))
+
+
+def with_comments(state: PlannerState, *notes: CheckinNote) -> PlannerState:
+    _, due = liaison_summary_due(CALENDAR, state, MONDAY) or ("", MONDAY)
+    activity = replace(activity_from_contacts(CALENDAR, state, due), comments=notes)
+    return replace(state, liaison_activity=activity)
+
+
+def test_the_weeks_check_in_comments_are_shown_to_the_liaison() -> None:
+    state = with_comments(
+        ended_program(),
+        note("x001", 5, "We met twice; she is applying for jobs.\nCould you suggest a résumé workshop?", 4, True),
+        note("x002", 4, "Our pair has ended, thanks."),  # an ended pair: not the liaison's concern
+        note("x006", 2, "Pretty well, <thanks>! No need for the liaison."),
+    )
+    mail = summary_of(state)
+    context = mail.context
+    assert context["counts"]["comments"] == 2
+    assert [(row["pair_id"], row["lines"], row["wants_contact"]) for row in context["comments"]] == [
+        ("x001", ["We met twice; she is applying for jobs.", "Could you suggest a résumé workshop?"], True),
+        ("x006", ["Pretty well, <thanks>! No need for the liaison."], False),
+    ]
+    rendered = Renderer().render("liaison_summary", context)
+    text = rendered.text
+    assert "What mentors wrote in their check-ins (2)" in text
+    assert "| We met twice; she is applying for jobs." in text and "| Could you suggest a résumé workshop?" in text
+    assert "rated 4 of 5; asks to hear from you:" in " ".join(text.split())
+    assert "Our pair has ended" not in text
+    assert rendered.html is not None
+    assert "We met twice; she is applying for jobs.<br>Could you suggest a résumé workshop?" in rendered.html
+    assert "Pretty well, &lt;thanks&gt;! No need for the liaison." in rendered.html
+    assert "Our pair has ended" not in rendered.html
+
+
+def test_of_many_comments_the_mail_shows_those_asking_for_the_liaison_then_the_lowest_ratings() -> None:
+    state = large_program()
+    notes = [
+        note(f"x{n:03d}", 6 - (n - 80) / 10, f"Comment {n}", rating=1 + n % 5, wants=n % 8 == 0) for n in range(80, 120)
+    ]
+    mail = summary_of(with_comments(state, *notes))
+    shown = [row["pair_id"] for row in mail.context["comments"]]
+    assert mail.context["counts"]["comments"] == 40 and len(shown) == LIST_LIMIT
+    asking = [f"x{n:03d}" for n in range(80, 120) if n % 8 == 0]
+    assert shown[: len(asking)] == sorted(asking, key=lambda p: (1 + int(p[1:]) % 5, -int(p[1:])))
+    assert [row["rating"] for row in mail.context["comments"][len(asking) :]] == sorted(
+        row["rating"] for row in mail.context["comments"][len(asking) :]
+    )
+    text = Renderer().render("liaison_summary", mail.context).text
+    assert "And 15 more this week, not shown." in " ".join(text.split())
+
+
+def test_the_comments_are_read_from_the_store_for_the_week_up_to_the_summary(varied_store) -> None:  # type: ignore[no-untyped-def]
+    settings, store = varied_store
+    calendar = replace(Calendar.from_settings(settings), zone=CHICAGO)
+    at = calendar.at(date(2027, 1, 11), time(9))
+    with store.session() as session:
+        for pair_id, month, comment, received in (
+            ("s20", 2, "Two weeks ago: shown last week.", at - timedelta(days=8)),
+            ("s21", 2, "She has an interview on Friday!", at - timedelta(days=3)),
+            ("s22", 2, "After the summary: next week's.", at + timedelta(hours=1)),
+            ("s14", 2, "An ended pair.", at - timedelta(days=1)),
+        ):
+            session.add(CheckinReply(pair_id=pair_id, month=month, comment=comment, received_at=received))
+    with store.session() as session:
+        state = queries.planner_state(session)
+        activity = liaison_activity(session, at, **liaison_activity_options(calendar, state, at))
+    assert [(c.pair_id, c.comment) for c in activity.comments] == [  # oldest first
+        ("s21", "She has an interview on Friday!"),
+        ("s14", "An ended pair."),
+    ]
+    (mail,) = plan_liaison_summary(calendar, replace(state, liaison_activity=activity), at + timedelta(minutes=5))
+    assert [(row["pair_id"], row["lines"]) for row in mail.context["comments"]] == [
+        ("s21", ["She has an interview on Friday!"])
+    ]

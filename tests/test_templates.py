@@ -251,6 +251,7 @@ def contexts() -> dict[str, dict[str, object]]:
                 "paused": 1,
                 "low_ratings": 2,
                 "contact_requests": 1,
+                "comments": 2,
             },
             # From the mentors' check-ins: Noa (p8) asks for the liaison; Zoë and Dev rated low.
             "contact_requests": [checkin_row("p8", 5, 5, 3, date(2027, 1, 8))],
@@ -258,6 +259,13 @@ def contexts() -> dict[str, dict[str, object]]:
                 checkin_row("p3", None, 5, 1, date(2027, 1, 7)),
                 checkin_row("p5", 10, 4, 2, date(2026, 12, 16)),
             ],
+            # What mentors wrote in this week's check-ins (Noa asks for the liaison).
+            "comments": [
+                {**checkin_row("p8", 5, 5, 3, date(2027, 1, 8)), "wants_contact": True,
+                 "lines": ["Noa would like advice on asking for a raise.", "Could you call her?"]},
+                {**checkin_row("p1", 2, 5, 5, date(2027, 1, 9)), "wants_contact": False,
+                 "lines": ["Going well: we meet every other Tuesday."]},
+            ],  # fmt: skip
             "never_started": [pair_row("p3", None)],
             "inactive_30": [pair_row("p2", 31)],  # as the planner makes it: not the 45+ pairs
             "inactive_45": [pair_row("p7", 46)],

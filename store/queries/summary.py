@@ -1,4 +1,5 @@
-"""Reading for the liaison's weekly summary: every pair's contacts as figures, in SQL.
+"""Reading for the liaison's weekly summary: every pair's contacts as figures, in SQL, and the
+week's check-in comments.
 
 One grouped query over the contact events gives each pair's counts, last contact and the
 one-sided window's directions; one more, bounded by the pairs the chart shows, gives their
@@ -16,7 +17,8 @@ from sqlmodel import Session
 
 from ..models import ContactEvent
 from ..outcomes import Direction
-from ..summary_state import ChartChoice, LiaisonActivity, PairFigures
+from ..summary_state import ChartChoice, CheckinNote, LiaisonActivity, PairFigures
+from .replies import checkin_comments
 from .times import as_utc
 
 # SQLite allows 32,766 bound parameters; the charted pairs are far fewer, but a list is cut anyway.
@@ -31,9 +33,11 @@ def liaison_activity(
     zone: tzinfo,
     weeks_from: date | None,
     chart_pairs: ChartChoice,
+    comments_days: int,
 ) -> LiaisonActivity:
-    """Each pair's contacts up to `at`, and the chart's cells of the pairs `chart_pairs` picks
-    from those figures (weeks starting on the Monday `weeks_from`, local to `zone`)."""
+    """Each pair's contacts up to `at`, the chart's cells of the pairs `chart_pairs` picks from
+    those figures (weeks starting on the Monday `weeks_from`, local to `zone`), and the check-in
+    comments of the `comments_days` up to `at` (an indexed read bounded by time)."""
     at = at.astimezone(UTC)  # stored moments are UTC, compared as stored
     window_start = at - timedelta(days=window_days)
     to_mentee = ContactEvent.direction == Direction.MENTOR_TO_MENTEE.value
@@ -57,7 +61,12 @@ def liaison_activity(
     }
     charted = list(dict.fromkeys(chart_pairs(figures)))
     chart = _chart(session, at, zone, weeks_from, charted, figures) if weeks_from is not None else {}
-    return LiaisonActivity(at, window_days, figures, weeks_from, chart)
+    comments = tuple(
+        CheckinNote(c.pair_id, c.month, c.rating, c.wants_contact, c.comment, c.received_at)
+        for c in checkin_comments(session, at - timedelta(days=comments_days))
+        if c.received_at <= at
+    )
+    return LiaisonActivity(at, window_days, figures, weeks_from, chart, comments)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -1,5 +1,5 @@
-"""The committee liaison's weekly summary: the pairs that need attention, a week-by-week
-activity chart, and every pair's figures as an attached CSV.
+"""The committee liaison's weekly summary: the pairs that need attention, what mentors wrote in
+the week's check-ins, a week-by-week activity chart, and every pair's figures as an attached CSV.
 
 Readable at any size: the counts of every category, and in each list at most `LIST_LIMIT`
 pairs. A list that fits is as it always was (in roster order); a longer one shows the worst by
@@ -44,6 +44,9 @@ LOW_RATING = 2  # a check-in rating at or below this is listed in the liaison su
 
 
 CONTACT_REQUEST_DAYS = 45  # how long a check-in's request to hear from the liaison is listed
+
+
+COMMENT_DAYS = 7  # a summary shows the check-in comments received since the one before it
 
 
 # A person reads 25 rows of a list; the rest are counted, and all are in the CSV. With 25 chart
@@ -142,6 +145,7 @@ def liaison_activity_options(calendar: Calendar, state: PlannerState, at: dateti
         "zone": calendar.zone,
         "weeks_from": first - timedelta(days=first.weekday()) if first is not None else None,
         "chart_pairs": lambda figures: charted_pairs(calendar, state, at, figures),
+        "comments_days": COMMENT_DAYS,
     }
 
 
@@ -347,6 +351,25 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
     # Addresses of the pairs the summary is about, named with those pairs only: a mentor whose
     # other pair has ended is still listed for the one that runs; an ended pair's are not.
     about = {pair.pair_id for pair in found.started}
+    # What mentors wrote in this week's check-ins, about the pairs the summary is about: all of
+    # them in the order received, or of more than a person reads, those asking for the liaison
+    # first, then the lowest ratings, then the newest.
+    by_id = {pair.pair_id: pair for pair in found.started}
+    noted = [(note, by_id[note.pair_id]) for note in activity.comments if note.pair_id in by_id]
+    shown_notes = _worst(
+        noted, lambda item: (not item[0].wants_contact, item[0].rating or 6, -item[0].received_at.timestamp())
+    )
+    comments = [
+        {
+            **row(pair),
+            "month": note.month,
+            "rating": note.rating,
+            "wants_contact": bool(note.wants_contact),
+            "received_on": calendar.local_date(note.received_at),
+            "lines": note.comment.splitlines() or [note.comment],
+        }
+        for note, pair in shown_notes
+    ]
     all_bouncing = [
         (b, pair_ids)
         for b in latest_per_address(state.bounces)
@@ -370,6 +393,7 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
             "paused": len(found.paused),
             "low_ratings": len(found.low_ratings),
             "contact_requests": len(found.contact_requests),
+            "comments": len(noted),
         },
         "never_started": [row(p) for p in shown.never_started],
         "inactive_30": [row(p) for p in shown.inactive_30],
@@ -378,6 +402,7 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
         "paused": [row(p) for p in shown.paused],
         "low_ratings": checkin_rows(shown.low_ratings),
         "contact_requests": checkin_rows(shown.contact_requests),
+        "comments": comments,
         "bouncing": bouncing,
         "chart": _chart(calendar, found.started, activity),
         "csv_filename": csv_filename,
