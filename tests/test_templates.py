@@ -150,7 +150,7 @@ def bars(kind: str, labels: list[str], counts: list[int]) -> list[dict[str, obje
 
 def survey_results() -> dict[str, object]:
     questions = SURVEY["questions"]
-    return {
+    context: dict[str, object] = {
         "survey": {"id": "feedback", "title": SURVEY["title"], "audience": "both"},
         "closes_on": date(2027, 6, 14),
         "invited": 16,
@@ -165,7 +165,22 @@ def survey_results() -> dict[str, object]:
              "bars": bars("choice", questions[2]["labels"], [6, 2, 0, 3])},
             {**questions[3], "id": "better", "answered": len(RESULT_TEXTS), "texts": RESULT_TEXTS, "bars": []},
         ],
+        # Which side answered (a survey of both): the response, and each question again per side.
+        "by_role": [{"role": "mentor", "invited": 8, "responded": 6}, {"role": "mentee", "invited": 8, "responded": 5}],
     }  # fmt: skip
+    splits = {"useful": ([0, 0, 1, 3, 2], [0, 1, 1, 2, 1]), "again": ([6, 0], [3, 1]), "channel": ([3, 1, 0, 2], [3, 1, 0, 1])}
+    for question in context["questions"]:  # type: ignore[attr-defined]
+        if question["kind"] == "text":
+            sides = [(RESULT_TEXTS[:4], []), (RESULT_TEXTS[4:], [])]
+        else:
+            labels = [bar["label"] for bar in question["bars"]]
+            sides = [([], bars(question["kind"], labels, counts)) for counts in splits[question["id"]]]
+        question["by_role"] = [
+            {**question, "role": role, "texts": texts, "bars": side_bars,
+             "answered": len(texts) or sum(bar["count"] for bar in side_bars)}
+            for role, (texts, side_bars) in zip(("mentor", "mentee"), sides)
+        ]  # fmt: skip
+    return context
 
 
 def contexts() -> dict[str, dict[str, object]]:
@@ -741,7 +756,8 @@ def test_survey_results_chart_in_text(rendered: dict[str, RenderedMail]) -> None
     mail = rendered["survey_results"]
     assert mail.subject == "Survey results: End-of-round feedback: 11 of 16 answered (69%)"
     lines = mail.text.splitlines()
-    assert "11 of the 16 participants invited answered: a response rate of 69%." in " ".join(mail.text.split())
+    words = " ".join(mail.text.split())
+    assert "11 of the 16 participants invited answered: a response rate of 69% (6 of 8 mentors and 5 of 8 mentees)." in words
     # Each answer's bar: the label, as many "#" as its count deserves (30 for the most), the count.
     assert "   4 Very        " + "#" * 30 + " 5  (45%)" in lines
     assert "   2 A little    " + "#" * 6 + " 1  (9%)" in lines

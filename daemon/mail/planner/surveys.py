@@ -4,12 +4,12 @@ earlier round: by its own); reminders; results to the committee."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from ....store.planner_state import PairState, Person, PlannerState
-from ...settings import SurveySettings
+from ...settings import SurveyQuestion, SurveySettings
 from .calendar import Calendar, round_ends_on
 from .due import DueMail, committee_members, members, template_context
 
@@ -220,24 +220,17 @@ def survey_results(survey: SurveySettings, invites: Sequence[SurveyInvite], stat
         for row in state.survey_answers
         if row.survey_id == survey.id and row.person_id in invited
     }
+    # A survey of mentors and mentees says which side answered what (issue 10): each question's
+    # answers again per role, and the response per role.
+    role_of = {invite.person.person_id: invite.role for invite in invites}
+    roles = AUDIENCE_ROLES[survey.audience] if len(AUDIENCE_ROLES[survey.audience]) > 1 else ()
     questions = []
     for number, question in enumerate(survey.questions, start=1):
-        given = [a[question.id] for a in answers.values() if a.get(question.id) not in (None, "")]
-        entry: dict[str, object] = {
-            "number": number,
-            "id": question.id,
-            "text": question.text,
-            "kind": question.kind,
-            "answered": 0,
-            "bars": [],
-            "texts": [],
-        }
-        if question.kind == "text":
-            texts = sorted((" ".join(str(value).split()) for value in given if str(value).strip()), key=_alphabetical)
-            entry.update(answered=len(texts), texts=texts)
-        else:
-            counts = _tally(question.kind, question.labels, given)
-            entry.update(answered=sum(count for _, _, count in counts), bars=_bars(counts))
+        entry = _question_results(number, question, list(answers.values()))
+        entry["by_role"] = [
+            {"role": role, **_question_results(number, question, [a for p, a in answers.items() if role_of[p] == role])}
+            for role in roles
+        ]
         questions.append(entry)
     return {
         "survey": {"id": survey.id, "title": survey.title, "audience": survey.audience},
@@ -245,7 +238,38 @@ def survey_results(survey: SurveySettings, invites: Sequence[SurveyInvite], stat
         "responded": len(answers),
         "response_rate": round(100 * len(answers) / len(invited)) if invited else 0,
         "questions": questions,
+        "by_role": [
+            {
+                "role": role,
+                "invited": sum(1 for p in invited if role_of[p] == role),
+                "responded": sum(1 for p in answers if role_of[p] == role),
+            }
+            for role in roles
+        ],
     }
+
+
+def _question_results(
+    number: int, question: SurveyQuestion, answers: Sequence[Mapping[str, object]]
+) -> dict[str, object]:
+    """One question's answers: the distribution (or the free-text answers, alphabetical)."""
+    given = [a[question.id] for a in answers if a.get(question.id) not in (None, "")]
+    entry: dict[str, object] = {
+        "number": number,
+        "id": question.id,
+        "text": question.text,
+        "kind": question.kind,
+        "answered": 0,
+        "bars": [],
+        "texts": [],
+    }
+    if question.kind == "text":
+        texts = sorted((" ".join(str(value).split()) for value in given if str(value).strip()), key=_alphabetical)
+        entry.update(answered=len(texts), texts=texts)
+    else:
+        counts = _tally(question.kind, question.labels, given)
+        entry.update(answered=sum(count for _, _, count in counts), bars=_bars(counts))
+    return entry
 
 
 def _alphabetical(text: str) -> tuple[str, str]:
