@@ -241,3 +241,50 @@ def test_nobody_of_a_nameless_pair_is_left_blank_in_the_planners_mail() -> None:
         rendered = renderer.render(mail.kind, mail.context)
         assert "  " not in rendered.subject and not rendered.subject.endswith(("and", "with")), rendered.subject
         assert "Dear ," not in rendered.text and "Dear  and ," not in rendered.text
+
+
+# --- a whole round, through the store --------------------------------------------------------------
+
+
+def test_a_whole_round_first_run_five_weeks_in_through_the_store(program) -> None:  # type: ignore[no-untyped-def]
+    """The daemon's parts on a virtual clock (the store, the incremental tick, composing, delivery),
+    hour by hour from five weeks into the round to past its end: the welcome's time goes into the
+    outbox and back into the plan, and every mail goes once, dated when it was sent."""
+    from in_process import in_process
+
+    program.write_config(extra="".join(f'\n[[topics]]\ntitle = "Topic {n}"\n' for n in range(1, 10)))
+    first = datetime.combine(START + timedelta(weeks=5), time(10), tzinfo=CHICAGO).astimezone(timezone.utc)
+    sent: list[tuple[datetime, object]] = []
+    # Ticks at the first run, then at 00:00, 09:00 (send_time) and 15:00 local each day: what a
+    # daemon ticking every few minutes would send then.
+    days = (END + timedelta(days=20) - START).days
+    slots = [CALENDAR.at(START + timedelta(days=d), time(h)) for d in range(days) for h in (0, 9, 15)]
+    with in_process(program) as daemon:
+        for now in [first, *(slot for slot in slots if slot > first)]:
+            daemon.mail.plan(now)
+            daemon.mail.deliver(now)
+            for _, raw in daemon.backend.outbox[len(sent) :]:
+                sent.append((now, message_from_bytes(raw, policy=policy.default)))
+    assert len({str(m["Message-ID"]) for _, m in sent}) == len(sent)  # each mail once
+    assert all(m["Date"].datetime == at for at, m in sent)  # dated when it was sent
+    welcome_day = first.astimezone(CHICAGO).date()
+
+    def of(kind: str, to: str) -> list[tuple[datetime, object]]:
+        return [(at, m) for at, m in sent if m["X-Mentormail-Kind"] == kind and to in str(m["To"])]
+
+    assert [at for at, _ in of("pairing", "ben@")] == [first]
+    # Nobody wrote: Dev is reminded a week and two after the welcome, at 09:00, with true figures.
+    reminders = of("intro_reminder", "dev@")
+    assert [at for at, _ in reminders] == [CALENDAR.at(welcome_day + timedelta(days=d), time(9)) for d in (7, 14)]
+    texts = [" ".join(m.get_body(("plain",)).get_content().split()) for _, m in reminders]
+    assert "It is 7 days since we introduced you" in texts[0] and "It is 14 days since" in texts[1]
+    # Eve's topics 1 to 8 in order, a month apart, none with the welcome but the first.
+    topics = of("topic", "eve@")
+    assert [str(m["Subject"]).split(" with ")[0] for _, m in topics] == [f"Month {n} of 8" for n in range(1, 9)]
+    assert topics[0][0] == first and all(b - a >= timedelta(days=28) for (a, _), (b, _) in zip(topics, topics[1:]))
+    # No nudge in the 30 days after the welcome; every nudge at 09:00.
+    nudges = of("nudge", "eve@")
+    assert nudges[0][0] == CALENDAR.at(welcome_day + timedelta(days=30), time(9))
+    assert {at.astimezone(CHICAGO).time() for at, _ in nudges} == {time(9)}
+    # The round ends for everyone on 1 June.
+    assert [at for at, _ in of("round_end", "eve@")] == [CALENDAR.at(END, time(9))]
