@@ -288,3 +288,37 @@ def test_a_whole_round_first_run_five_weeks_in_through_the_store(program) -> Non
     assert {at.astimezone(CHICAGO).time() for at, _ in nudges} == {time(9)}
     # The round ends for everyone on 1 June.
     assert [at for at, _ in of("round_end", "eve@")] == [CALENDAR.at(END, time(9))]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_planning_at_the_next_moments_after_a_late_first_run_misses_nothing(seed: int) -> None:
+    """As test_incremental_planning's check, but the daemon first runs weeks into the round: the
+    pairs' moments, counted from a welcome at the first tick, agree with planning every hour."""
+    from test_incremental_planning import changed_between, scenario, state_at
+
+    from mentormail.daemon.mail.planner import due_mail_for_pairs, next_moments
+
+    pairs, statuses, answers = scenario(seed)
+    outbox: dict[str, datetime] = {}
+
+    def state(now: datetime) -> PlannerState:
+        given = state_at(pairs, statuses, answers, now, set(outbox))
+        welcomed = tuple(replace(p, welcomed_at=outbox.get(f"pairing:pair-{p.pair_id}")) for p in given.pairs)
+        return replace(given, pairs=welcomed)
+
+    every = {p.pair_id for p in pairs}
+    now = datetime.combine(min(p.started_on for p in pairs) + timedelta(weeks=5), time(13), tzinfo=CHICAGO)
+    now = now.astimezone(timezone.utc)
+    end, previous = now + timedelta(days=500), now - timedelta(hours=1)
+    next_at: dict[str, datetime | None] = {}
+    while now < end:
+        changed = changed_between(pairs, statuses, answers, previous, now)
+        to_plan = {pid for pid in every if pid not in next_at or pid in changed or ((m := next_at[pid]) and m <= now)}
+        if to_plan:
+            planned = state(now)
+            outbox.update((mail.key, now) for mail in due_mail_for_pairs(CALENDAR, planned, now, to_plan))
+            next_at.update(next_moments(CALENDAR, planned, now, to_plan))
+        naive = due_mail_for_pairs(CALENDAR, state(now), now, every)
+        assert not naive, f"missed at {now}: {[m.key for m in naive]}"
+        previous, now = now, now + timedelta(hours=1)
+    assert any(key.startswith("intro_reminder:") for key in outbox) and any(key.startswith("topic:") for key in outbox)
