@@ -294,9 +294,8 @@ def test_a_whole_round_first_run_five_weeks_in_through_the_store(program) -> Non
 def test_planning_at_the_next_moments_after_a_late_first_run_misses_nothing(seed: int) -> None:
     """As test_incremental_planning's check, but the daemon first runs weeks into the round: the
     pairs' moments, counted from a welcome at the first tick, agree with planning every hour."""
-    from test_incremental_planning import changed_between, scenario, state_at
-
     from mentormail.daemon.mail.planner import due_mail_for_pairs, next_moments
+    from test_incremental_planning import changed_between, scenario, state_at
 
     pairs, statuses, answers = scenario(seed)
     outbox: dict[str, datetime] = {}
