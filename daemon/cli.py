@@ -200,6 +200,8 @@ def _init(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.secret()  # a missing or readable-by-others key is a config error too
+    for warning in settings.warnings:
+        print(f"mentormail: warning: {warning}", file=sys.stderr)
     print(f"{settings.path}: OK")
     if not args.connect:
         return EXIT_OK

@@ -50,7 +50,9 @@ def open_store(settings: Settings, *, durable: bool = True) -> Store:
     with store.session() as session:
         people = settings.people
         staff = (*people.coordinators, *((people.liaison,) if people.liaison else ()))
-        queries.sync_program(session, program.name, program.address, program.starts_on, program.months, staff)
+        queries.sync_program(
+            session, program.name, program.address, program.starts_on, program.months, staff, dict(people.names)
+        )
     return store
 
 
@@ -67,6 +69,8 @@ def build_intake(settings: Settings, store: Store, clock: Callable[[], datetime]
 
 
 def run(settings: Settings) -> None:
+    for warning in settings.warnings:  # valid, but probably not what was meant: said once, at start
+        log.warning("%s", warning)
     with SingleDaemon(settings.store.url):  # a second `run` on one SQLite file is refused here
         store = open_store(settings)
         intake = build_intake(settings, store)

@@ -411,3 +411,16 @@ def test_status_counts_days_since_the_last_contact_and_flags_inactive_pairs(prog
     assert p3["contacts"] == {"mentor_to_mentee": 1, "mentee_to_mentor": 1, "self_reported": 0}
     assert p3["days_since_contact"] == 40
     assert p3["flags"] == ["inactive_30d"]
+
+
+def test_check_config_warns_of_a_zone_without_daylight_saving_time_and_passes(program: Program) -> None:
+    text = program.config.read_text(encoding="utf-8").replace('timezone = "America/Chicago"', 'timezone = "EST"')
+    program.config.write_text(text, encoding="utf-8")
+
+    result = program.cli("check-config")
+
+    assert result.stdout.strip() == f"{program.config}: OK"
+    assert result.stderr.splitlines() == [
+        f"mentormail: warning: {program.config}: program.timezone: 'EST' is a fixed offset from UTC, not a place: "
+        "its clock never changes for daylight saving time; use America/New_York"
+    ]

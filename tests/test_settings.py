@@ -259,6 +259,7 @@ def test_after_logging_move_names_a_folder(tmp_path: Path) -> None:
 
 def test_password_file_is_read_without_its_newline_and_kept_out_of_repr(tmp_path: Path) -> None:
     (tmp_path / "imap-password").write_text("s3cret pass\n", encoding="utf-8")
+    (tmp_path / "imap-password").chmod(0o600)  # as the secret's: readable by others is refused
     text = PROGRAM + IMAP + 'password_file = "imap-password"\n'
 
     settings = load_settings(write_config(tmp_path, text))
@@ -659,3 +660,77 @@ def test_starter_writes_nothing_if_any_file_exists(tmp_path: Path) -> None:
 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["roster.csv"]
     assert (tmp_path / "roster.csv").read_text(encoding="utf-8") == "mine\n"
+
+
+# --- issue 10: config that passed although it was wrong ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "suggestion"),
+    [
+        ("EST", "America/New_York"),
+        ("MST", "America/Denver (or America/Phoenix, which keeps standard time all year)"),
+        ("Etc/GMT+5", "a place's name like America/Chicago"),
+        ("GMT", "a place's name like America/Chicago"),
+    ],
+)
+def test_a_zone_that_is_an_abbreviation_or_a_fixed_offset_passes_with_a_warning(
+    tmp_path: Path, zone: str, suggestion: str
+) -> None:
+    path = write_config(tmp_path, PROGRAM + f'timezone = "{zone}"\n')
+
+    settings = load_settings(path)
+
+    assert settings.program.timezone == zone  # a warning, not an error: it may be meant
+    assert settings.warnings == (
+        f"{path}: program.timezone: {zone!r} is a fixed offset from UTC, not a place: its clock never "
+        f"changes for daylight saving time; use {suggestion}",
+    )
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "UTC", "US/Eastern", "EST5EDT"])
+def test_a_place_zone_or_utc_passes_without_a_warning(tmp_path: Path, zone: str) -> None:
+    assert load_settings(write_config(tmp_path, PROGRAM + f'timezone = "{zone}"\n')).warnings == ()
+
+
+def test_weekday_names_are_read_whatever_their_case(tmp_path: Path) -> None:
+    text = PROGRAM + '[schedule]\nliaison_summary_weekday = "Monday"\n'
+
+    assert load_settings(write_config(tmp_path, text)).schedule.liaison_summary_weekday == "monday"
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [(IMAP, "intake.imap.password_file"), ('[delivery]\nbackend = "smtp"\n[delivery.smtp]\nusername = "relay"\n',
+                                            "delivery.smtp.password_file")],
+)  # fmt: skip
+def test_a_password_file_readable_by_others_is_refused_as_the_secret_is(tmp_path: Path, section: str, key: str) -> None:
+    secret = tmp_path / "password"
+    write_secret(secret, 0o644)
+    path = write_config(tmp_path, PROGRAM + section + 'password_file = "password"\n')
+
+    assert config_error(path) == f"{path}: {key}: {secret} has mode 0644; it must be 0600 (chmod 600 {secret})"
+
+    secret.chmod(0o600)
+    assert load_settings(path)  # and once private, it is read
+
+
+def test_staff_names_are_kept_beside_their_addresses(tmp_path: Path) -> None:
+    text = PROGRAM + (
+        '[people]\ncoordinators = ["Cora Ordin <Coordinator@Example.org>", "plain@example.org"]\n'
+        'liaison = "Lia Ison <liaison@example.org>"\n'
+    )
+
+    people = load_settings(write_config(tmp_path, text)).people
+
+    assert people.coordinators == ("coordinator@example.org", "plain@example.org")
+    assert people.liaison == "liaison@example.org"
+    assert people.name_of("liaison@example.org") == "Lia Ison"
+    assert people.name_of("coordinator@example.org") == "Cora Ordin"
+    assert people.name_of("plain@example.org") == ""
+
+
+def test_a_staff_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, PROGRAM + '[people]\nliaison = "Lia\\nIson <liaison@example.org>"\n')
+
+    assert config_error(path).startswith(f"{path}: people.liaison: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import os
 import re
 import tomllib
 from datetime import date
@@ -34,7 +35,15 @@ from .model import (
     TopicSettings,
     Weekday,
 )
-from .table import REQUIRED, ConfigError, Table, field_default, os_error_reason, resolve_path
+from .table import (
+    REQUIRED,
+    ConfigError,
+    Table,
+    field_default,
+    os_error_reason,
+    private_file_problem,
+    resolve_path,
+)
 
 # Top-level tables, and the one top-level key (templates_dir).
 _SECTIONS = (
@@ -103,7 +112,9 @@ def load_settings(path: Path) -> Settings:
     path = Path(path)
     base = path.absolute().parent
     root = Table(str(path), "", _read_toml(path), _SECTIONS, ignored=_LATER_SECTIONS)
-    program = _program(root.table("program", _PROGRAM_KEYS), base)
+    program_table = root.table("program", _PROGRAM_KEYS)
+    program = _program(program_table, base)
+    warnings = tuple(filter(None, [program_table.zone_warning("timezone", program.timezone)]))
     store = _store(root.table("store", ("url",)), base)
     intake = root.table("intake", ("smtp", "imap"))
     intake_smtp = _intake_smtp(intake.table("smtp", _SMTP_INTAKE_KEYS))
@@ -125,6 +136,7 @@ def load_settings(path: Path) -> Settings:
         templates_dir=_templates_dir(root, base),
         security=_security(root.table("security", ("trusted_authserv_id",))),
         letters=_letters(root.table("letters", ("auto_approve_completed", "signatory"))),
+        warnings=warnings,
     )
 
 
@@ -279,10 +291,13 @@ def _delivery(table: Table, base: Path) -> DeliverySettings:
 
 
 def _people(table: Table) -> PeopleSettings:
-    liaison = table.text("liaison", "")
+    coordinators = table.mailboxes("coordinators")
+    liaison = table.mailbox("liaison") if table.text("liaison", "") else None
+    staff = (*coordinators, *((liaison,) if liaison else ()))
     return PeopleSettings(
-        coordinators=table.addresses("coordinators"),
-        liaison=table.address("liaison") if liaison else None,
+        coordinators=tuple(address for _, address in coordinators),
+        liaison=liaison[1] if liaison else None,
+        names=tuple((address, name) for name, address in staff if name),
     )
 
 
@@ -296,7 +311,8 @@ def _schedule(table: Table) -> ScheduleSettings:
         # 28: every month has that day, so the check-in never slips into the next month.
         checkin_day_of_month=table.integer("checkin_day_of_month", defaults.checkin_day_of_month, low=1, high=28),
         liaison_summary_weekday=cast(
-            Weekday, table.choice("liaison_summary_weekday", defaults.liaison_summary_weekday, get_args(Weekday))
+            Weekday,
+            table.choice("liaison_summary_weekday", defaults.liaison_summary_weekday, get_args(Weekday), any_case=True),
         ),
         liaison_summary_time=table.clock("liaison_summary_time", defaults.liaison_summary_time),
         digest_time=table.clock("digest_time", defaults.digest_time),
@@ -402,11 +418,16 @@ def _password(table: Table, base: Path, *, in_use: bool) -> str:
         return password
     path = resolve_path(base, file)
     try:
-        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+        with path.open("rb") as opened:
+            mode = os.fstat(opened.fileno()).st_mode
+            password = opened.read().decode("utf-8").rstrip("\r\n")
     except OSError as error:
         raise table.error("password_file", f"cannot read {path}: {os_error_reason(error)}") from None
     except UnicodeDecodeError:
         raise table.error("password_file", f"{path} is not UTF-8 text") from None
+    # As for the program key: a password others can read is no secret.
+    if problem := private_file_problem(path, mode):
+        raise table.error("password_file", problem)
     if not password:
         raise table.error("password_file", f"{path} is empty")
     return password

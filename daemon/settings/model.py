@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from .table import ConfigError, os_error_reason
+from .table import ConfigError, os_error_reason, private_file_problem
 
 Security = Literal["ssl", "starttls", "none"]
 
@@ -105,8 +105,15 @@ class DeliverySettings:
 
 @dataclass(frozen=True, kw_only=True)
 class PeopleSettings:
-    coordinators: tuple[str, ...] = ()
+    coordinators: tuple[str, ...] = ()  # normalised addresses
     liaison: str | None = None
+    # The names given with the addresses (`"Full Name <address>"`): (address, name) of each staff
+    # member who has one, for the mail that is addressed to them or signed by them.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_of(self, address: str | None) -> str:
+        """The staff member's name as the config gives it, or "" when it gives none."""
+        return next((name for known, name in self.names if known == address), "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,6 +202,9 @@ class Settings:
     templates_dir: Path | None  # the program's own templates, replacing built-in ones of the same name
     security: SecuritySettings = SecuritySettings()
     letters: LetterSettings = LetterSettings()
+    # Each a line `FILE: KEY: what may be wrong`: valid, but probably not what was meant (a time
+    # zone with no daylight saving time). check-config prints them, `run` logs them.
+    warnings: tuple[str, ...] = ()
 
     def secret(self) -> bytes:
         """The program key (HMAC of reply tokens and Message-IDs), surrounding whitespace removed.
@@ -214,8 +224,8 @@ class Settings:
         except OSError as error:
             raise ConfigError(f"{where}: cannot read {path}: {os_error_reason(error)}") from None
         # Whoever can read the key can forge reply tokens and coordinator commands.
-        if mode & 0o077:
-            raise ConfigError(f"{where}: {path} has mode {mode:04o}; it must be 0600 (chmod 600 {path})")
+        if problem := private_file_problem(path, mode):
+            raise ConfigError(f"{where}: {problem}")
         if not key:
             raise ConfigError(f"{where}: {path} is empty {hint}")
         return key

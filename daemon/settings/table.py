@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import date, datetime, time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -28,6 +30,22 @@ _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 _INDEX = re.compile(r"\[\d+\]")
+
+
+# Characters that break a line or are not text (the roster refuses them in names too).
+_NOT_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
+
+
+# Zones that are universal time under another name: meant as they are.
+_UNIVERSAL = frozenset({"UTC", "UCT", "Universal", "Zulu"})
+
+
+# The place to suggest for a fixed-offset abbreviation that people write meaning a place.
+_PLACES = {
+    "EST": "America/New_York",
+    "MST": "America/Denver (or America/Phoenix, which keeps standard time all year)",
+    "HST": "Pacific/Honolulu",
+}
 
 
 _KIND_NAMES: dict[type, str] = {
@@ -147,11 +165,13 @@ class Table:
             raise self.error(name, f"must be more than {above:g} (got {value})")
         return float(value)
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: str, default: str, choices: tuple[str, ...], *, any_case: bool = False) -> str:
+        """One of `choices`; with `any_case`, written in any case ("Monday" is monday)."""
         value = self.text(name, default)
-        if value not in choices:
+        found = value.strip().lower() if any_case else value
+        if found not in choices:
             raise self.error(name, f"must be one of {', '.join(choices)} (got {value!r})")
-        return value
+        return found
 
     def day(self, name: str, default: Any = REQUIRED) -> Any:
         """A TOML date, or a "YYYY-MM-DD" string for editors that quote everything (`default` when absent)."""
@@ -187,26 +207,62 @@ class Table:
             raise self.error(name, f"unknown time zone (got {value!r}); use a name like America/Chicago") from None
         return value
 
+    def zone_warning(self, name: str, value: str) -> str | None:
+        """A warning for a zone that names an offset, not a place ("EST", "Etc/GMT+5"): it is a
+        valid zone, but its clock never moves for daylight saving time, so a program in New York
+        would send its mail an hour late all summer. UTC is meant as it is and not warned about."""
+        if "/" in value and not value.startswith("Etc/") or value.removeprefix("Etc/") in _UNIVERSAL:
+            return None
+        zone = ZoneInfo(value)
+        # "EST5EDT" and the like are rules with daylight saving time, just not a place's name.
+        offsets = {zone.utcoffset(datetime(2026, month, 15)) for month in (1, 7)}
+        if len(offsets) > 1:
+            return None
+        suggestion = _PLACES.get(value, "a place's name like America/Chicago")
+        return (
+            f"{self.file}: {self.key(name)}: {value!r} is a fixed offset from UTC, not a place: its clock never "
+            f"changes for daylight saving time; use {suggestion}"
+        )
+
     def address(self, name: str) -> str:
-        return self._address(name, self.text(name))
+        return self._mailbox(name, self.text(name))[1]
 
     def addresses(self, name: str) -> tuple[str, ...]:
-        values = cast(list[Any], self.get(name, list, []))
-        return tuple(self._address(f"{name}[{index}]", value) for index, value in enumerate(values))
+        return tuple(address for _, address in self.mailboxes(name))
 
-    def _address(self, key: str, value: Any) -> str:
+    def mailbox(self, name: str) -> tuple[str, str]:
+        """`"Full Name <a@b.example>"` or a bare address: (the name or "", the normalised address)."""
+        return self._mailbox(name, self.text(name))
+
+    def mailboxes(self, name: str) -> tuple[tuple[str, str], ...]:
+        values = cast(list[Any], self.get(name, list, []))
+        return tuple(self._mailbox(f"{name}[{index}]", value) for index, value in enumerate(values))
+
+    def _mailbox(self, key: str, value: Any) -> tuple[str, str]:
         if not isinstance(value, str):
             raise self.error(key, f"must be a string (got {_show(value)})")
         address = normalise(value)
         if address is None:
             raise self.error(key, f"not a valid email address (got {value!r})")
-        return address
+        # A name goes into headers (To:, signatures), so it is one line, as a roster name is.
+        if bad := next((char for char in value if unicodedata.category(char) in _NOT_ONE_LINE), None):
+            raise self.error(key, f"contains a control character (U+{ord(bad):04X}): a name and address on one line")
+        name, _ = parseaddr(value)
+        return name.strip(), address
 
     def path(self, name: str, base: Path, default: Any = REQUIRED) -> Path:
         value = self.text(name, default)
         if not value:
             raise self.error(name, "must not be empty")
         return resolve_path(base, value)
+
+
+def private_file_problem(path: Path, mode: int) -> str | None:
+    """What is wrong with a file of secrets (the program key, a password) that others may read:
+    the same words for every such file."""
+    if mode & 0o077:
+        return f"{path} has mode {mode & 0o777:04o}; it must be 0600 (chmod 600 {path})"
+    return None
 
 
 def resolve_path(base: Path, value: str) -> Path:

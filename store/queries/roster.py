@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import or_
@@ -46,9 +47,16 @@ def bump_roster_version(session: Session) -> None:
 
 
 def sync_program(
-    session: Session, name: str, address: str, starts_on: date, months: int, staff: tuple[str, ...] = ()
+    session: Session,
+    name: str,
+    address: str,
+    starts_on: date,
+    months: int,
+    staff: tuple[str, ...] = (),
+    staff_names: Mapping[str, str] | None = None,
 ) -> None:
-    """Keep the program row and the staff (coordinators, liaison) in step with the config.
+    """Keep the program row and the staff (coordinators, liaison) in step with the config; a staff
+    member the config names (`staff_names`) and the roster does not gets that name.
     Daemons starting together on PostgreSQL take turns here, as in the migrations: each would
     otherwise insert the same program row and staff."""
     locks.wait_in_transaction(session.connection(), locks.PROGRAM_SYNC)
@@ -66,6 +74,10 @@ def sync_program(
         person = people.get(email) or Person(email=email)
         if person.id is None or not person.staff:
             person.staff, changed = True, True
+            session.add(person)
+        # Only a name the person lacks: a coordinator who is also a mentor keeps the roster's.
+        if (named := (staff_names or {}).get(email)) and not person.name:
+            person.name, changed = named, True
             session.add(person)
     for person in people.values():
         if person.staff and person.email not in staff:

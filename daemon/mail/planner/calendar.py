@@ -30,6 +30,8 @@ class Calendar:
     # starts_on + months), so a pair added in week 3 ends with everyone else.
     starts_on: date
     ends_on: date
+    # (address, name) of the staff the config names ("Full Name <address>"): for signatures.
+    staff_names: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Calendar:
@@ -45,7 +47,12 @@ class Calendar:
             liaison=settings.people.liaison,
             starts_on=settings.program.starts_on,
             ends_on=program_ends_on(settings.program.starts_on, settings.program.months, settings.program.ends_on),
+            staff_names=settings.people.names,
         )
+
+    def staff_name(self, address: str | None) -> str:
+        """The name the config gives a coordinator or the liaison, or ""."""
+        return next((name for known, name in self.staff_names if known == address), "")
 
     def at(self, day: date, moment: time) -> datetime:
         """`moment` local on `day`, as an aware UTC datetime (DST-correct)."""

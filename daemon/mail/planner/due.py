@@ -42,6 +42,9 @@ def template_context(calendar: Calendar, recipient: Person, role: str, **values:
             "address": calendar.program_address,
             "coordinators": list(calendar.coordinators),
             "liaison": calendar.liaison,
+            # The names the config gives them ("" for none), for signatures.
+            "coordinator_names": [calendar.staff_name(address) for address in calendar.coordinators],
+            "liaison_name": calendar.staff_name(calendar.liaison),
         },
         "recipient": {"name": recipient.name, "email": recipient.email, "role": role},
         **values,
