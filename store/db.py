@@ -8,7 +8,7 @@ busy timeout because the SMTP and IMAP intakes commit from different threads.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -53,6 +53,10 @@ class Store:
             locks.wait_in_transaction(connection, locks.MIGRATIONS)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def lock_if_free(self, name: str) -> AbstractContextManager[bool]:
+        """The named lock between daemons (store/locks.py), if no other daemon holds it."""
+        return locks.held_if_free(self.engine, name)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

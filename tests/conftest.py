@@ -171,15 +171,35 @@ planner_interval_minutes = 1
         """The SQLite file (tests about SQLite itself; others use `sql`, which works on both)."""
         return self.root / "var" / "mentormail.db"
 
-    def sql(self, query: str, **parameters: object) -> list[tuple]:
-        """Rows of a read-only query on the program's store, SQLite or PostgreSQL alike."""
+    def fresh_store(self) -> None:
+        """Start again from an empty store (another roster, another round)."""
+        import postgres_server
+
+        if self.on_sqlite:
+            for path in self.database.parent.glob(self.database.name + "*"):
+                path.unlink()
+        else:
+            self.store_url = postgres_server.cluster().new_database()
+            self.write_config()
+
+    def stored_text(self) -> dict[str, str]:
+        """What a store on a server holds, as text, by name (a SQLite store is a file under root,
+        which a test reads with the rest)."""
+        import postgres_server
+
+        return {} if self.on_sqlite else {"the PostgreSQL database": postgres_server.cluster().dump(self.store_url)}
+
+    def sql(self, statement: str, **parameters: object) -> list[tuple]:
+        """Run one statement on the program's store, SQLite or PostgreSQL alike, and commit; the
+        rows it returns (none for an UPDATE)."""
         from sqlalchemy import create_engine, text
 
         url = self.store_url.replace("sqlite:///", f"sqlite:///{self.root}/", 1) if self.on_sqlite else self.store_url
         engine = create_engine(url)
         try:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(query), parameters)]
+            with engine.begin() as connection:
+                result = connection.execute(text(statement), parameters)
+                return [tuple(row) for row in result] if result.returns_rows else []
         finally:
             engine.dispose()
 

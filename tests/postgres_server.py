@@ -95,6 +95,14 @@ class Cluster:
             self._psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def dump(self, url: str) -> str:
+        """Everything a database holds, as pg_dump writes it (the confidentiality tests read it)."""
+        database = url.rsplit("/", 1)[1]
+        return subprocess.run(
+            [_binary("pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database],
+            check=True, capture_output=True, text=True, timeout=START_TIMEOUT,
+        ).stdout
+
     def stop(self) -> None:
         _as_server_user([_binary("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(self.root, ignore_errors=True)
@@ -150,3 +158,18 @@ def store_url() -> str | None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"stores: {'PostgreSQL (a private cluster)' if on_postgresql() else 'SQLite files'} ({SWITCH})"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite: about SQLite itself (its file, its write lock, its triggers): skipped on PostgreSQL"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not on_postgresql():
+        return
+    about_sqlite = pytest.mark.skip(reason="about SQLite itself; the PostgreSQL run has tests of its own")
+    for item in items:
+        if item.get_closest_marker("sqlite"):
+            item.add_marker(about_sqlite)

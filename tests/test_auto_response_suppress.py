@@ -6,11 +6,9 @@ phone call ...") is one. In process, on a virtual clock (tests/in_process.py).
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from conftest import Program, reply
 from in_process import in_process
 from mentormail.store.outcomes import OutcomeKind
@@ -36,5 +34,4 @@ def test_a_reported_call_is_logged_and_answered_only_when_answers_are_welcome(
 
     answers = [m for m in after if m["X-Mentormail-Kind"] == "reply" and "ben@" in str(m["To"])]
     assert len(answers) == (1 if answered else 0)
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT pair_id, channel FROM contactevent").fetchall() == [("p1", "phone")]
+    assert program.sql("SELECT pair_id, channel FROM contactevent") == [("p1", "phone")]

@@ -108,5 +108,9 @@ def test_no_canary_from_smtp_or_pipe_intake_is_written_anywhere(program: Program
     # The mail really was processed: twice (new Message-IDs the second time), each time the CC
     # copy and the broken-but-readable one from Ana, the encoded and the BCC copy from Ben.
     assert program.contacts()["p1"] == (4, 4)
-    assert program.database.with_name("mentormail.db-wal").exists() or program.database.exists()
-    assert canaries.found_in(program.root, outputs) == []
+    stored = program.stored_text()
+    if program.on_sqlite:
+        assert program.database.with_name("mentormail.db-wal").exists() or program.database.exists()
+    else:  # the dump really holds the store: the roster is in it
+        assert "ana@example.org" in stored["the PostgreSQL database"]
+    assert canaries.found_in(program.root, {**outputs, **stored}) == []

@@ -95,6 +95,7 @@ def committed_contacts(database: Path) -> int:
         return db.execute("SELECT count(*) FROM contactevent").fetchone()[0]
 
 
+@pytest.mark.sqlite
 def test_sigkill_during_catch_up_loses_nothing_and_counts_nothing_twice(
     program: Program, daemon: Daemon, dovecot: Dovecot
 ) -> None:

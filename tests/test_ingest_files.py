@@ -8,7 +8,6 @@ nothing recorded, so that the MTA keeps the message and the retry counts it.
 from __future__ import annotations
 
 import mailbox
-import sqlite3
 import subprocess
 from email.message import EmailMessage
 from pathlib import Path
@@ -257,18 +256,9 @@ def test_no_file_at_all_is_a_usage_error(program: Program) -> None:
 # --- a store failure: exit 75, nothing recorded, the retry counts ---------------------------------
 
 
-def sql(program: Program, statement: str) -> None:
-    db = sqlite3.connect(program.database)
-    try:
-        db.execute(statement)
-        db.commit()
-    finally:
-        db.close()
-
-
 def test_a_store_failure_is_a_temporary_failure_and_the_retry_counts(program: Program) -> None:
     raw = cc("ana@example.org", "ben@example.net").as_bytes()
-    sql(program, "ALTER TABLE contactevent RENAME TO contactevent_away")
+    program.sql("ALTER TABLE contactevent RENAME TO contactevent_away")
 
     failed = ingest(program, "-", stdin=raw)
 
@@ -277,7 +267,7 @@ def test_a_store_failure_is_a_temporary_failure_and_the_retry_counts(program: Pr
     assert ": contact: " not in failed.stdout
     assert "Traceback" not in failed.stderr
 
-    sql(program, "ALTER TABLE contactevent_away RENAME TO contactevent")
+    program.sql("ALTER TABLE contactevent_away RENAME TO contactevent")
     assert program.contacts() == NO_CONTACTS  # nothing was counted
 
     retried = ingest(program, "-", stdin=raw)
@@ -289,14 +279,14 @@ def test_a_store_failure_is_a_temporary_failure_and_the_retry_counts(program: Pr
 
 def test_a_store_failure_from_a_file_is_exit_75_and_names_it(program: Program) -> None:
     path = save(program, message("ben@example.net", [PROGRAM_ADDRESS]), "question.eml")
-    sql(program, "ALTER TABLE intakerecord RENAME TO intakerecord_away")
+    program.sql("ALTER TABLE intakerecord RENAME TO intakerecord_away")
 
     failed = ingest(program, path)
 
     assert failed.returncode == EX_TEMPFAIL
     assert str(path) in failed.stderr
 
-    sql(program, "ALTER TABLE intakerecord_away RENAME TO intakerecord")
+    program.sql("ALTER TABLE intakerecord_away RENAME TO intakerecord")
     retried = ingest(program, path)
     assert retried.returncode == 0
     assert retried.stdout.startswith(f"{path}: question: ")  # not "duplicate": nothing was kept

@@ -41,7 +41,7 @@ title = "Getting to know each other"
 prompts = ["How do you like to communicate?"]
 """,
     )
-    program.database.unlink(missing_ok=True)
+    program.fresh_store()
     program.cli("import-roster", str(program.root / "today.csv"))
 
 

@@ -7,7 +7,6 @@ committee lasts a month only (tests/test_compose.py); a participant's outlasts t
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
 
 from conftest import Program, reply
@@ -26,7 +25,4 @@ def test_a_reported_call_in_reply_to_the_pairing_mail_counts_in_the_last_month(p
         outcome = daemon.ingest(report, LAST_MONTH)
 
     assert outcome.kind is OutcomeKind.SELF_REPORT, outcome.reason
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT pair_id, direction, channel FROM contactevent").fetchall() == [
-            ("p1", "mentee_to_mentor", "phone")
-        ]
+    assert program.sql("SELECT pair_id, direction, channel FROM contactevent") == [("p1", "mentee_to_mentor", "phone")]

@@ -8,12 +8,10 @@ which status does not show, are read from the database).
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROSTER_CSV, Program, free_port
 
 HEADER = "mentor_email,mentor_name,mentee_email,mentee_name,pair_id,starts_on\n"
@@ -53,8 +51,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
 def names(program: Program) -> dict[str, str]:
     """email -> name of the participants, as stored (status does not show names). The staff
     (coordinators, liaison) are people too, but not the roster's."""
-    with sqlite3.connect(f"file:{program.database}?mode=ro", uri=True) as db:
-        return dict(db.execute("SELECT email, name FROM person WHERE NOT staff"))
+    return dict(program.sql("SELECT email, name FROM person WHERE NOT staff"))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ and intake are the daemon's own.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -37,8 +36,7 @@ def kinds_to(delivered: list[EmailMessage], address: str) -> list[str]:
 
 
 def test_an_unwritable_question_and_a_broken_name_stop_only_their_own_mail(program: Program) -> None:
-    with sqlite3.connect(program.database) as db:
-        db.execute("UPDATE person SET name = ? WHERE email = 'dev@example.org'", (INJECTED_NAME,))
+    program.sql("UPDATE person SET name = :name WHERE email = 'dev@example.org'", name=INJECTED_NAME)
     with in_process(program) as daemon:
         outcome = daemon.ingest_bytes(UNWRITABLE_QUESTION, FIRST_MORNING - timedelta(hours=20))
         assert outcome.kind is OutcomeKind.QUESTION
@@ -67,5 +65,5 @@ def test_an_unwritable_question_and_a_broken_name_stop_only_their_own_mail(progr
     ]
     assert listed[0]["reason"].startswith("could not be composed")
     assert "could not be composed" in program.cli("outbox").stdout
-    with sqlite3.connect(program.database) as db:  # forwarded, then wiped, as any question
-        assert db.execute("SELECT count(*) FROM questionmessage WHERE raw IS NOT NULL").fetchone() == (0,)
+    # Forwarded, then wiped, as any question.
+    assert program.sql("SELECT count(*) FROM questionmessage WHERE raw IS NOT NULL") == [(0,)]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import mailbox
-import sqlite3
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import Program
 from mentormail.parsers.tokens import Claims, token_in, verify
 
@@ -79,8 +77,7 @@ def test_the_real_store_is_untouched(round_program: Program) -> None:
     before = round_program.status()
     simulate(round_program, "steady")
     assert round_program.status() == before
-    with sqlite3.connect(round_program.database) as db:
-        assert db.execute("SELECT count(*) FROM outboxmessage").fetchone() == (0,)
+    assert round_program.sql("SELECT count(*) FROM outboxmessage") == [(0,)]
 
 
 def test_a_date_before_the_round_is_a_one_line_error(round_program: Program, tmp_path: Path) -> None:

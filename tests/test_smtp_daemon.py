@@ -130,19 +130,18 @@ def test_a_store_failure_answers_451_and_the_retry_is_counted(program: Program, 
     daemon.start()
     msg = message("ana@example.org", ["ben@example.net"], [PROGRAM_ADDRESS])
     # Break the store under the running daemon: the table the event goes to disappears.
-    with sqlite3.connect(program.database) as db:
-        db.execute("ALTER TABLE contactevent RENAME TO contactevent_away")
+    program.sql("ALTER TABLE contactevent RENAME TO contactevent_away")
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(program, msg)
     assert refused.value.smtp_code == TRY_AGAIN_LATER
-    with sqlite3.connect(program.database) as db:
-        db.execute("ALTER TABLE contactevent_away RENAME TO contactevent")
+    program.sql("ALTER TABLE contactevent_away RENAME TO contactevent")
     send(program, msg)  # what the sending server does next
     daemon.stop()
     assert program.contacts()["p1"] == (1, 0)
     assert "could not record a message, answered 451" in daemon.log()
 
 
+@pytest.mark.sqlite
 def test_parallel_connections_are_answered_after_their_batch_commits_and_451_when_it_fails(
     program: Program, daemon: Daemon
 ) -> None:

@@ -47,6 +47,10 @@ REFUSE_P2 = (
 )
 
 
+# Failures injected through SQLite itself (triggers, its write lock): the PostgreSQL run has its own tests.
+pytestmark = pytest.mark.sqlite
+
+
 @dataclass
 class Server:
     port: int

@@ -6,7 +6,6 @@ In process, with a virtual clock (tests/in_process.py): the round of the test ro
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
 
 from conftest import Program, reply
@@ -29,5 +28,4 @@ def test_a_reply_after_closing_gets_a_notice_and_is_not_kept(program: Program) -
 
     assert notice["X-Mentormail-Kind"] == "reply" and "ben@example.net" in str(notice["To"])
     assert "closed on" in notice.get_body(("plain",)).get_content()
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT count(*) FROM surveyresponse").fetchone() == (0,)
+    assert program.sql("SELECT count(*) FROM surveyresponse") == [(0,)]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ...store import locks
 from ...store.db import Store
 from ..logs import describe_exception
 from ..settings import Settings
@@ -49,7 +50,13 @@ class ProgramMail:
         self.stopping = threading.Event()
 
     def plan(self, now: datetime) -> list[str]:
-        return tick(self.store, self.calendar, self.composing, now, self.stopping)
+        """One planner tick, unless another daemon on the same database is running one: its tick
+        plans this moment too (a lock per tick, so that when one daemon dies another plans on)."""
+        with self.store.lock_if_free(locks.PLANNER) as ours:
+            if not ours:
+                log.debug("planner tick left to another daemon")
+                return []
+            return tick(self.store, self.calendar, self.composing, now, self.stopping)
 
     def stop(self) -> None:
         """Ends a running tick between two batches (the rest is planned at the next start)."""

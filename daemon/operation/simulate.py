@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from ...store import queries
+from ...store.copy import copy_rows
 from ...store.db import Store
 from ...store.planner_state import PairState
 from ..mail.delivery import Deliverer
@@ -93,15 +94,19 @@ def simulate(
 
 
 def _scratch_copy(settings: Settings, scratch: Settings) -> Store:
-    """A copy of the real store (SQLite's online backup: consistent even while the daemon writes)."""
+    """A copy of the real store: SQLite's online backup of a SQLite store, a row-by-row copy of a
+    snapshot of any other (both consistent even while the daemon writes)."""
     url = make_url(settings.store.url)
+    target = make_url(scratch.store.url).database or ""
     if url.get_backend_name() != "sqlite":
-        raise SimulationError(
-            "simulate copies a SQLite store; with another database, point a copy of the config at SQLite"
-        )
-    source = Path(url.database or "")
-    if source.exists():
-        target = make_url(scratch.store.url).database or ""
+        real_store = Store.open(settings.store.url, migrate=False)
+        copy = Store.open(scratch.store.url, durable=False)
+        try:
+            copy_rows(real_store.engine, copy.engine)
+        finally:
+            real_store.close()
+            copy.close()
+    elif (source := Path(url.database or "")).exists():
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as real, sqlite3.connect(target) as copy:
             real.backup(copy)
         real.close()
