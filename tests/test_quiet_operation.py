@@ -93,6 +93,7 @@ def settled(daemon: DefaultDaemon, program: Program, quiet_for: float = 6.0) -> 
 def test_run_logs_a_line_per_mail_sent_and_per_message_and_nothing_when_idle(
     program: Program, default_daemon: DefaultDaemon
 ) -> None:
+    program.write_config(extra="[schedule]\nplanner_interval_minutes = 1\n")
     default_daemon.start()
     lines = settled(default_daemon, program)
     # The first tick sent the round's mail so far (pairings, topics, ...): a `sent` line each,
@@ -106,8 +107,9 @@ def test_run_logs_a_line_per_mail_sent_and_per_message_and_nothing_when_idle(
     assert len(sent) == mails and len(ticks) == 1, after_start[:20]
     assert len(after_start) == len(sent) + len(ticks), after_start[:20]
 
-    # Idle: two delivery polls (5 s each) and more pass, and nothing is logged.
-    time.sleep(12)
+    # Idle: a planner tick (a minute here) and a dozen delivery polls (5 s each) pass, and
+    # nothing is logged.
+    time.sleep(65)
     assert default_daemon.lines() == lines
 
     # A message: one line, its outcome.
