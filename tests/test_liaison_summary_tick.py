@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
-from conftest import PROGRAM_ADDRESS, Program, free_port, message
+from conftest import PROGRAM_ADDRESS, Program, free_port, message, reply
 from in_process import in_process
+from mentormail.store.models import Pair
 from mentormail.store.outcomes import OutcomeKind
 
 # The mail at 10,000 pairs stays under this (measured by tests/bench/scale_summary.py); a 40-pair
@@ -72,3 +73,43 @@ def test_a_tick_gives_the_summary_the_pairs_figures(summary: EmailMessage) -> No
     text = summary.get_body(preferencelist=("plain",)).get_content()
     assert "Never started (30)" in text and "One-sided (10)" in text
     assert "And 5 more. Above are the 25 that started longest ago" in " ".join(text.split())
+
+
+def test_a_mentors_check_in_comment_reaches_the_next_summary_and_an_ended_pair_leaves_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The default roster (p1, p2: Ana; p3: Dev) from 1 September: the check-ins of 15 September,
+    Dev's reply with a comment, p2 ended before the summary of Monday 21 September."""
+    program = Program(tmp_path_factory.mktemp("comments"), free_port())
+    program.cli("import-roster", str(program.root / "roster.csv"))
+    with in_process(program) as daemon:
+        daemon.run_at(datetime(2026, 9, 1, 15, tzinfo=UTC))  # the pairing mail: each pair's calendar starts
+        sent = daemon.run_at(datetime(2026, 9, 15, 15, tzinfo=UTC))
+        checkins = [m for m in sent if m["X-Mentormail-Kind"] == "checkin"]
+        assert len(checkins) == 3
+        devs = next(m for m in checkins if "dev@example.org" in str(m["To"]))
+        answer = "1. 4\n2. no\n\nShe has her first interview on Friday; we rehearsed it twice.\n"
+        assert daemon.ingest(reply(devs, "dev@example.org", answer), datetime(2026, 9, 17, 14, tzinfo=UTC)).kind is (
+            OutcomeKind.CHECKIN_REPLY
+        )
+        with daemon.store.session() as session:
+            row = session.get(Pair, "p2")
+            assert row is not None
+            row.status = "ended"
+            session.add(row)
+        monday = datetime(2026, 9, 21, 15, tzinfo=UTC)  # 10:00 in Chicago
+        sent = daemon.run_at(monday)
+        while not (summaries := [m for m in sent if "Weekly summary for the week of 21 Sep" in str(m["Subject"])]):
+            sent, before = daemon.run_at(monday), len(sent)
+            assert len(sent) > before, "delivery stopped before the summary went out"
+    (mail,) = summaries
+    text = " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
+    assert "What mentors wrote in their check-ins (1)" in text
+    assert "| She has her first interview on Friday; we rehearsed it twice." in text
+    assert [row["pair_id"] for row in csv_rows_of(mail, "pairs-2026-09-21.csv")] == ["p1", "p3"]
+
+
+def csv_rows_of(mail: EmailMessage, filename: str) -> list[dict[str, str]]:
+    (attachment,) = list(mail.iter_attachments())
+    assert attachment.get_filename() == filename
+    return list(csv.DictReader(io.StringIO(attachment.get_content())))
