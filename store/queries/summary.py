@@ -37,7 +37,7 @@ def liaison_activity(
 ) -> LiaisonActivity:
     """Each pair's contacts up to `at`, the chart's cells of the pairs `chart_pairs` picks from
     those figures (weeks starting on the Monday `weeks_from`, local to `zone`), and the check-in
-    comments of the `comments_days` up to `at` (an indexed read bounded by time)."""
+    comments of the `comments_days` up to `at` (the replies of those days that carry one)."""
     at = at.astimezone(UTC)  # stored moments are UTC, compared as stored
     window_start = at - timedelta(days=window_days)
     to_mentee = ContactEvent.direction == Direction.MENTOR_TO_MENTEE.value
