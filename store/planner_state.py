@@ -8,7 +8,7 @@ builds them; the planner only reads them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .summary_state import LiaisonActivity
@@ -130,6 +130,9 @@ class PlannerState:
     spoofed: tuple[SpoofAttempt, ...] = ()
     # The liaison summary's figures, read in SQL by the tick; None: derived from `pairs`' contacts.
     liaison_activity: LiaisonActivity | None = None
+    # When each survey mail in `sent_keys` was composed (a survey sent late has no reminder after
+    # it); a key missing here was sent on time.
+    surveys_sent_at: Mapping[str, datetime] = field(default_factory=dict)
 
     def answered(self) -> frozenset[tuple[str, int]]:
         """(survey id, person id) of everyone who has answered a survey."""

@@ -49,6 +49,7 @@ def run(
                 for pair in pairs
             ),
             sent_keys=frozenset(outbox),
+            surveys_sent_at={key: at for key, at in outbox.items() if key.startswith("survey:")},
         )
         for mail in due_mail(calendar, state, now):
             assert mail.key not in outbox
@@ -139,6 +140,17 @@ def test_no_reminder_once_the_mentor_wrote_during_downtime() -> None:
     back = welcomed + timedelta(days=20)
     ticks = run((wrote,), back, back + timedelta(hours=1), sent={"pairing:pair-p1": welcomed})
     assert not [m for _, m in ticks if m.kind == "intro_reminder"]
+
+
+def test_a_survey_sent_late_is_not_followed_by_its_reminder() -> None:
+    # Down from 1 May until 9 June: the survey (due 11 May) goes out then, after its reminder's day
+    # (8 June); the reminder would only repeat it a tick later.
+    back = CALENDAR.at(date(2027, 6, 9), time(12))
+    ticks = run(PAIRS[:1], back, back + timedelta(days=5), sent={"pairing:pair-p1": CALENDAR.at(START, time(9))})
+    assert Counter(m.kind for _, m in ticks if m.kind.startswith("survey")) == {"survey": 2}
+    # Sent on time, it is reminded of as before.
+    on_time = run(PAIRS[:1], CALENDAR.at(date(2027, 5, 11), time(0)), CALENDAR.at(date(2027, 6, 10), time(0)))
+    assert Counter(m.kind for _, m in on_time if m.kind.startswith("survey")) == {"survey": 2, "survey_reminder": 2}
 
 
 def test_a_nudge_goes_at_send_time_on_both_sides_of_the_dst_change() -> None:

@@ -58,7 +58,8 @@ def planner_state(session: Session) -> PlannerState:
     ):
         contacts.setdefault(pair_id, []).append(Contact(as_utc(occurred_at), direction))
     outbox = frozenset(session.exec(select(OutboxMessage.key)))
-    return replace(program_planner_state(session, contacts), sent_keys=outbox)
+    surveys = _composed(session, "survey", None)
+    return replace(program_planner_state(session, contacts), sent_keys=outbox, surveys_sent_at=surveys)
 
 
 def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetime) -> PlannerState:
@@ -109,15 +110,18 @@ def pair_planner_state(session: Session, pair_ids: Collection[str], now: datetim
     sent: set[str] = set()
     answers: list[SurveyAnswerRow] = []
     welcomed: dict[str, datetime] = {}
+    surveys: dict[str, datetime] = {}
     for chunk in in_chunks(group):
         sent.update(session.exec(select(OutboxMessage.key).where(OutboxMessage.pair_id.in_(chunk))))  # type: ignore[union-attr]
         welcomed.update(_welcomed(session, chunk))
+        surveys.update(_composed(session, "survey", chunk))
     for chunk in in_chunks(sorted(person_ids)):
         answers.extend(_survey_answers(session, SurveyResponse.person_id.in_(chunk)))  # type: ignore[attr-defined]
     return PlannerState(
         pairs=tuple(replace(_pair_state(pair, people, contacts), welcomed_at=welcomed.get(pair.id)) for pair in pairs),
         sent_keys=frozenset(sent),
         survey_answers=_latest_answers(answers),
+        surveys_sent_at=surveys,
     )
 
 
@@ -210,6 +214,16 @@ def _welcomed(session: Session, pair_ids: Collection[str] | None) -> dict[str, d
     if pair_ids is not None:
         statement = statement.where(OutboxMessage.pair_id.in_(pair_ids))  # type: ignore[union-attr]
     return {pair_id: as_utc(composed or due) for pair_id, composed, due in session.exec(statement) if pair_id}
+
+
+def _composed(session: Session, kind: str, pair_ids: Collection[str] | None) -> dict[str, datetime]:
+    """key -> when it was composed, of the mail of `kind` (to the pairs `pair_ids`)."""
+    statement = select(OutboxMessage.key, OutboxMessage.composed_at, OutboxMessage.due_at).where(
+        OutboxMessage.kind == kind
+    )
+    if pair_ids is not None:
+        statement = statement.where(OutboxMessage.pair_id.in_(pair_ids))  # type: ignore[union-attr]
+    return {key: as_utc(composed or due) for key, composed, due in session.exec(statement)}
 
 
 def _contact_counts(session: Session, pair_ids: Collection[str]) -> dict[str, int]:

@@ -156,6 +156,9 @@ def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime
                 continue
             if not _survey_sent(state, invite):
                 continue  # never a reminder of a survey that was not sent (it is going out now, late)
+            sent_at = state.surveys_sent_at.get(invite.key)
+            if sent_at is not None and sent_at >= due:
+                continue  # a survey sent late (after downtime) is its own reminder
             yield DueMail(
                 key=f"survey_reminder:{survey.id}:person-{invite.person.person_id}",
                 kind="survey_reminder",
