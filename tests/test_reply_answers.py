@@ -127,18 +127,25 @@ def test_a_mentor_of_two_who_names_nobody_is_told_her_mentees_and_how_to_say_whi
 
 
 def test_a_coordinators_copy_of_her_mail_to_a_participant_is_not_a_forgery(program: Program) -> None:
+    canary = "CANARY-coordinator-copy-4b2d"  # her mail to Ben is Ben's too: never read
     with in_process(program) as daemon:
         daemon.run_at(ROUND_STARTS)
-        copy = message("Rosa Okafor <coordinator@example.org>", ["ben@example.net"], [PROGRAM_ADDRESS], date=LATER)
-        outcome = daemon.ingest(copy, LATER)
-        answer = answer_to(daemon, LATER, "coordinator@example.org")
+        copies = [
+            message("Rosa Okafor <coordinator@example.org>", ["ben@example.net"], [PROGRAM_ADDRESS],
+                    subject=canary, body=f"{canary}\n", date=LATER + timedelta(minutes=n))
+            for n in range(2)
+        ]  # fmt: skip
+        outcomes = [daemon.ingest(copy, LATER + timedelta(minutes=n)) for n, copy in enumerate(copies)]
+        answers = answers_to(daemon, LATER + timedelta(minutes=5), "coordinator@example.org")
         digests = [text_of(m) for m in daemon.run_at(LATER + timedelta(days=2)) if m["X-Mentormail-Kind"] == "digest"]
 
-    assert outcome.kind is not OutcomeKind.SPOOFED, outcome.reason
+    assert [o.kind for o in outcomes] == [OutcomeKind.STAFF_MAIL] * 2
     assert ("spoofed", "coordinator@example.org") not in records(program)
     assert not any("Forged" in digest and "coordinator@example.org" in digest for digest in digests)
     assert contacts(program) == []
-    assert "reply to" in answer and "digest" in answer
+    assert len(answers) == 1  # one a day, however many copies
+    assert "reply to" in text_of(answers[0]) and "digest" in text_of(answers[0])
+    assert canary.encode() not in program.database.read_bytes()
 
 
 def test_a_command_to_the_plain_address_is_answered_with_how_to_give_commands(program: Program) -> None:

@@ -467,7 +467,9 @@ class ReplyEffects:
             return
         if role is None:
             role = "coordinator" if decision.facts and decision.facts.coordinator is to else "participant"
-        headers = decision.facts.headers if decision.facts else None
+        # Threaded under mail written to the program only: a copy of mail to a participant (staff
+        # mail) is not theirs alone, and its Message-ID is kept nowhere but as a keyed hash.
+        headers = decision.facts.headers if decision.facts and decision.facts.text is not None else None
         thread = (*headers.references[-2:], headers.message_id) if headers and headers.message_id else ()
         mail = DueMail(
             key=key or f"reply:{decision.message_hash[:32]}",
