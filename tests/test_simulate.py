@@ -127,7 +127,8 @@ def test_a_round_with_replies_ends_with_survey_results_and_an_approved_letter(ro
 
     # The quiet pair (Ana and Cléo) reported calls instead of writing: nobody was nudged.
     assert of("nudge") == []
-    assert any("Logged: your phone call" in str(m["Subject"]) for m in of("reply"))
+    # (Answers are "Re: " the subject of the report they answer, issue 10: the body says what was logged.)
+    assert any("We logged a phone call" in m.get_body(("plain",)).get_content() for m in of("reply"))
     # Everyone answered the survey, so no reminder; the committee got the results.
     assert of("survey_reminder") == []
     assert sorted(str(m["To"]) for m in of("survey_results")) == ["coordinator@example.org", "liaison@example.org"]
