@@ -7,6 +7,7 @@ daemons starting together on an empty database must not race each other through 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,17 @@ from pathlib import Path
 
 import postgres_server
 import pytest
-from conftest import MENTORMAIL, PROGRAM_ADDRESS, Daemon, Program, free_port, message, send_each, wait_for_port
+from conftest import (
+    MENTORMAIL,
+    PROGRAM_ADDRESS,
+    Daemon,
+    Program,
+    free_port,
+    message,
+    send_each,
+    wait_for_port,
+    wait_until,
+)
 
 STARTUP_TIMEOUT = 120  # seconds: generous, the machines are busy
 
@@ -122,3 +133,29 @@ def test_the_same_messages_sent_to_two_daemons_at_once_are_decided_once(tmp_path
     finally:
         codes = [daemon.stop() for daemon in daemons]  # every one stopped, whatever the first says
         assert codes == [0] * len(daemons), [daemon.log() for daemon in daemons]
+
+
+@pytest.mark.dovecot
+def test_one_daemon_watches_a_mailbox_and_another_takes_over_when_it_dies(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
+    from test_imap_daemon import append, inbox_count, use_mailbox
+
+    programs, daemons = two_daemons_on_one_postgresql_database(tmp_path)
+    for daemon in daemons:
+        daemon.stop()
+    account = use_mailbox(programs[0], dovecot)
+    programs[1].write_config(extra=programs[0].extra_config)  # the same mailbox in both configs
+    first, second = (Daemon(program).start() for program in programs)
+    try:
+        copy = message("ana@example.org", ["ben@example.net"], cc=[PROGRAM_ADDRESS])
+        append(dovecot, account, copy.as_bytes())
+        wait_until(lambda: inbox_count(dovecot, account) == 0, timeout=60)
+        wait_until(lambda: "standing by" in second.log(), timeout=60)
+        assert "standing by" not in first.log()
+        first.stop(signal.SIGKILL)  # its lock goes with its connection
+        later = message("ben@example.net", ["ana@example.org"], cc=[PROGRAM_ADDRESS])
+        append(dovecot, account, later.as_bytes())
+        wait_until(lambda: inbox_count(dovecot, account) == 0, timeout=120)  # within STANDBY_POLL
+        assert programs[1].contacts()["p1"] == (1, 1)
+    finally:
+        codes = [daemon.stop() for daemon in (first, second) if daemon.process is not None]
+    assert codes == [0]

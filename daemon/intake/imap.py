@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
-from ...store import queries
+from ...store import locks, queries
 from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
 from ..logs import describe_exception
 from .ingest import Arrival
@@ -72,6 +72,9 @@ log = logging.getLogger("mentormail.imap")
 
 # One FETCH round trip per batch: at a few KB of header each, about a megabyte in hand at most.
 BATCH_SIZE = 200
+# How often a daemon standing by checks whether the mailbox's watcher (another daemon) is gone.
+STANDBY_POLL = 15.0
+
 # How long one IDLE poll blocks: the longest a stop request waits to be noticed while idle.
 IDLE_CHECK_SECONDS = 1.0
 # An idle_check that returns nothing well before its timeout means the socket was readable but
@@ -129,10 +132,21 @@ class ImapWatcher:
 
     def run(self) -> None:
         delay = BACKOFF_FIRST
+        standing_by = False
         while not self.stop.is_set():
             refused = False
             try:
-                self._session()
+                # One watcher per mailbox, however many daemons share the database: the others
+                # stand by and take over when its daemon dies (its lock goes with its connection).
+                with self.intake.store.lock_if_free(locks.imap_watcher(self.mailbox_key)) as ours:
+                    if not ours:
+                        if not standing_by:
+                            log.info("another daemon watches %s; standing by", self.mailbox_key)
+                        standing_by = True
+                        self.stop.wait(STANDBY_POLL)
+                        continue
+                    standing_by = False
+                    self._session()
             except _RecordFailed:
                 pass  # logged by _process, with the UID
             except LoginError:

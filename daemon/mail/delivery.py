@@ -33,7 +33,8 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 # A round claims a few mails at a time (a lease each, so that daemons sharing the outbox never
 # send the same one) and sends them: the lease outlasts a batch's slowest relay by far; a daemon
-# that dies leaves its claims to expire and another sends that mail then.
+# that dies leaves its claims to expire and another sends that mail then (`[schedule]
+# delivery_claim_seconds`, 15 minutes).
 CLAIM_SIZE = 20
 CLAIMS_PER_ROUND = 5
 CLAIM_LEASE = timedelta(minutes=15)
@@ -48,19 +49,26 @@ class DeliveryReport:
 
 class Deliverer:
     def __init__(
-        self, store: Store, backend: Backend, give_up_after: timedelta, first_retry: timedelta = FIRST_RETRY
+        self,
+        store: Store,
+        backend: Backend,
+        give_up_after: timedelta,
+        first_retry: timedelta = FIRST_RETRY,
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.store = store
         self.backend = backend
         self.give_up_after = give_up_after
         self.first_retry = first_retry
+        self.claim_lease = claim_lease
         self._round = threading.Lock()
 
     @classmethod
     def configured(cls, store: Store, backend: Backend, schedule: ScheduleSettings) -> Deliverer:
-        """With the retry window and first retry of `[schedule]`."""
+        """With the retry window, first retry and claim lease of `[schedule]`."""
         give_up = timedelta(hours=schedule.delivery_give_up_hours)
-        return cls(store, backend, give_up, timedelta(seconds=schedule.delivery_first_retry_seconds))
+        first_retry = timedelta(seconds=schedule.delivery_first_retry_seconds)
+        return cls(store, backend, give_up, first_retry, timedelta(seconds=schedule.delivery_claim_seconds))
 
     def deliver_due(self, now: datetime) -> DeliveryReport:
         with self._round:
@@ -70,7 +78,7 @@ class Deliverer:
         report = DeliveryReport()
         for _ in range(CLAIMS_PER_ROUND):
             with self.store.session() as session:
-                rows = queries.claim_for_delivery(session, now, CLAIM_LEASE, CLAIM_SIZE)
+                rows = queries.claim_for_delivery(session, now, self.claim_lease, CLAIM_SIZE)
             if not rows or not self._send(rows, now, report):
                 break
         return report

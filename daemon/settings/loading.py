@@ -75,6 +75,7 @@ _SCHEDULE_KEYS = (
     "send_time", "intro_within_days", "intro_reminders_max", "inactive_after_days", "checkin_day_of_month",
     "liaison_summary_weekday", "liaison_summary_time", "digest_time", "survey_days_before_end",
     "delivery_give_up_hours", "delivery_first_retry_seconds", "planner_interval_minutes", "compose_in_worker",
+    "delivery_claim_seconds",
 )  # fmt: skip
 
 
@@ -320,6 +321,9 @@ def _schedule(table: Table) -> ScheduleSettings:
         delivery_give_up_hours=table.number("delivery_give_up_hours", defaults.delivery_give_up_hours, above=0),
         delivery_first_retry_seconds=table.integer(
             "delivery_first_retry_seconds", defaults.delivery_first_retry_seconds, low=1, high=3600
+        ),
+        delivery_claim_seconds=table.integer(
+            "delivery_claim_seconds", defaults.delivery_claim_seconds, low=1, high=86400
         ),
         planner_interval_minutes=table.integer(
             "planner_interval_minutes", defaults.planner_interval_minutes, low=1, high=60

@@ -137,6 +137,10 @@ class ScheduleSettings:
     delivery_give_up_hours: float = 48
     # The first retry of a temporary failure; each later one waits twice as long, at most an hour.
     delivery_first_retry_seconds: int = 60
+    # How long a delivering daemon keeps the mail it claimed to itself (daemons sharing one
+    # PostgreSQL outbox): a daemon that dies while sending leaves its claims to expire, and
+    # another sends that mail then.
+    delivery_claim_seconds: int = 900
     planner_interval_minutes: int = 5
     # Compose the planner's mail in a worker process: SMTP answers stay fast during a big tick
     # (p99 0.13 s against 0.7 s while the first tick of 10,000 pairs composes 30,000 mails) at
