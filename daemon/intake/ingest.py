@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
-from email.policy import default
+from email.policy import compat32, default
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,11 @@ if TYPE_CHECKING:  # replies.py composes mail; intake only hands it the decision
     from ..replies.effects import ReplyEffects
 
 log = logging.getLogger("mentormail.intake")
+
+# Where the Subject of mail to the program is looked for (parsers/headers.py's bound on a header
+# block), and the longest one an answer's "Re: " takes.
+_MAX_HEADER_BLOCK = 64 * 1024
+_MAX_SUBJECT = 2000
 
 # A Date header this far ahead of the clock is a wrong clock, not the time the mail was sent.
 _FUTURE_TOLERANCE = timedelta(hours=26)
@@ -471,10 +476,13 @@ def _written_to_program(
 
 
 def _subject(full: bytes) -> str | None:
-    """The Subject of mail written to the program, for the answer's "Re: ..."; None if unreadable."""
+    """The Subject of mail written to the program, for the answer's "Re: ..."; None if unreadable
+    or longer than a subject is (the header registry's parse grows with the header)."""
     try:
-        subject = BytesHeaderParser(policy=default).parsebytes(full).get("Subject")
-        return " ".join(str(subject).split()) if subject is not None else None
+        raw = BytesHeaderParser(policy=compat32).parsebytes(full[:_MAX_HEADER_BLOCK]).get("Subject")
+        if raw is None or len(str(raw)) > _MAX_SUBJECT:
+            return None
+        return " ".join(str(default.header_factory("Subject", str(raw))).split())
     except Exception:  # noqa: BLE001 - a header the registry cannot read: the answer keeps its own subject
         return None
 
