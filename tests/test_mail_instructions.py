@@ -268,3 +268,32 @@ def test_a_report_sent_again_as_the_answer_to_which_pair_asks_is_logged(program:
 
     assert outcome.kind is OutcomeKind.SELF_REPORT, outcome.reason
     assert contacts(program) == [("p2", "mentor_to_mentee", "phone", "self_report")]
+
+
+def test_a_survey_reminder_answered_as_asked_is_kept(program: Program) -> None:
+    program.write_config(extra=SURVEY)
+    with in_process(program) as daemon:
+        daemon.run_at(ROUND_STARTS)
+        daemon.run_at(SURVEY_OPEN)
+        reminder, when = first_mail(daemon, "survey_reminder", "eve@example.com", start=SURVEY_OPEN, days=30)
+        assert "one answer per line" in text_of(reminder)
+        outcome = daemon.ingest(reply(reminder, "eve@example.com", "1. 5\n2. yes\n"), when)
+
+    assert outcome.kind is OutcomeKind.SURVEY_REPLY, outcome.reason
+    with sqlite3.connect(program.database) as db:
+        assert db.execute("SELECT answers FROM surveyresponse").fetchall() == [('{"recommend": true, "useful": 5}',)]
+
+
+def test_decline_letter_in_reply_to_the_digest_closes_the_request(program: Program) -> None:
+    with in_process(program) as daemon:
+        daemon.run_at(ROUND_STARTS)
+        asked = ROUND_STARTS + timedelta(days=40)
+        daemon.ingest(to_program("dev@example.org", "letter please\n", asked), asked)
+        digest, when = digest_for(daemon, asked + timedelta(hours=12))
+        (number,) = re.findall(r"approve letter (\d+)", text_of(digest))
+        assert '"decline letter N"' in text_of(digest)
+        outcome = daemon.ingest(reply(digest, "coordinator@example.org", f"decline letter {number} too early\n"), when)
+
+    assert outcome.kind is OutcomeKind.COMMAND, outcome.reason
+    with sqlite3.connect(program.database) as db:
+        assert db.execute("SELECT status, reason FROM letterrequest").fetchall() == [("declined", "too early")]
