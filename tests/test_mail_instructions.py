@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 import pytest
+
 from conftest import PROGRAM_ADDRESS, REPO, Program, message, reply
 from in_process import InProcess, in_process
 from mentormail.parsers.self_report import SelfReport, parse_self_report
