@@ -131,5 +131,8 @@ REMOVED_FROM_INBOX = frozenset(
         OutcomeKind.CHECKIN_REPLY,
         OutcomeKind.COMMAND,
         OutcomeKind.LETTER_REQUEST,
+        # Handled in full: the writer is answered, and a copy of staff mail to a participant is
+        # nobody's to look at here.
+        OutcomeKind.STAFF_MAIL,
     }
 )

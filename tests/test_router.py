@@ -409,6 +409,7 @@ def test_a_coordinators_copy_of_her_mail_to_a_participant_is_staff_mail_not_spoo
     outcome = route(replace(facts(msg), coordinator=COORDINATOR, staff=COORDINATOR), ROSTER)
     assert outcome.kind is OutcomeKind.STAFF_MAIL
     assert outcome.addresses == ("coordinator@example.org",)
+    assert outcome.removed_from_inbox  # answered in full; nobody's to look at in the shared inbox
 
 
 def test_a_command_to_the_plain_address_is_staff_mail_not_spoofed() -> None:
