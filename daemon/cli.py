@@ -17,8 +17,12 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..parsers.roster_csv import RosterError, parse_roster
 from ..store import queries
+from ..store.db import describe as describe_store
 from ..store.locks import AnotherDaemon
 from ..store.outcomes import Source, Transport
 from . import logs
@@ -203,6 +207,10 @@ def _check_config(args: argparse.Namespace) -> int:
     for warning in settings.warnings:
         print(f"mentormail: warning: {warning}", file=sys.stderr)
     print(f"{settings.path}: OK")
+    try:
+        print(describe_store(settings.store.url).line())
+    except SQLAlchemyError as exc:
+        raise UserError(f"store: cannot reach {_without_password(settings.store.url)}: {_first_line(exc)}") from None
     if not args.connect:
         return EXIT_OK
     checks = check_connections(settings)
@@ -211,6 +219,16 @@ def _check_config(args: argparse.Namespace) -> int:
     for check in checks:
         print(check.line(), flush=True)
     return EXIT_OK if all(check.ok for check in checks) else EXIT_USER_ERROR
+
+
+def _without_password(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own reason (`connection refused`, `database "x" does not exist`), one line."""
+    reason = str(getattr(exc, "orig", None) or exc).strip()
+    return reason.splitlines()[0] if reason else type(exc).__name__
 
 
 def _import_roster(args: argparse.Namespace) -> int:

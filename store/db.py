@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -20,6 +23,51 @@ from sqlmodel import Session, create_engine
 from . import locks
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class StoreDescription:
+    """Where a store URL leads, for `check-config`: reached without changing anything."""
+
+    database: str  # "SQLite file PATH" | "PostgreSQL 15.18 at HOST:PORT/NAME"
+    revision: str | None  # the schema revision it holds; None: no schema yet
+    head: str  # the newest revision this release knows
+
+    def line(self) -> str:
+        if self.revision is None:
+            state = "no schema yet (the first `run` or `import-roster` creates it)"
+        elif self.revision == self.head:
+            state = f"schema revision {self.revision}, current"
+        else:
+            state = f"schema revision {self.revision}; the next start migrates it to {self.head}"
+        return f"store: {self.database}: {state}"
+
+
+def describe(url: str) -> StoreDescription:
+    """Reach the store without migrating or creating it; raises SQLAlchemyError if it cannot be reached."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head() or ""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.exists():
+            return StoreDescription(f"SQLite file {path} (not created yet)", None, head)
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"  # read-only: checking changes nothing
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            version = connection.dialect.server_version_info or ()
+    finally:
+        engine.dispose()
+    if parsed.get_backend_name() == "sqlite":
+        where = f"SQLite file {parsed.database}"
+    else:
+        server = ".".join(str(part) for part in version[:2])
+        where = f"{parsed.get_backend_name().title()} {server} at {parsed.host}:{parsed.port or 5432}/{parsed.database}"
+        where = where.replace("Postgresql", "PostgreSQL")
+    return StoreDescription(where, revision, head)
 
 
 class Store:
