@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, RosterError, UnreadableInput, UserError, AnotherDaemon, CannotListen) as exc:
         print(f"mentormail: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except SQLAlchemyError as exc:
+        # The store refused or could not be reached: the driver's reason in one line (never a
+        # statement's parameters), and the exit status that tells a script to try again later.
+        print(f"mentormail: the store failed: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_TEMPFAIL
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="mentormail",
         description="Runs a one-on-one mentoring program by email. Participants CC or BCC the program "
         "address; mentormail logs that they corresponded (who to whom, when), never what they wrote.",
-        epilog="Exit status: 0 success, 1 a user error (named in one line), 2 usage. "
+        epilog="Exit status: 0 success, 1 a user error (named in one line), 2 usage, 75 the store failed "
+        "or could not be reached (try again later). "
         "See README.md for the config keys and the JSON formats.",
     )
     parser.set_defaults(handler=lambda _: parser.print_help() or EXIT_USAGE, default_log_level="INFO")

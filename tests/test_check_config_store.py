@@ -45,3 +45,13 @@ def test_a_store_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("mentormail: store: cannot reach postgresql+psycopg://mentormail:***@127.0.0.1:"), line
     assert "refused" in line.lower() and "hunter2" not in line
+
+
+def test_a_command_whose_store_fails_says_so_in_one_line(tmp_path: Path) -> None:
+    fresh = Program(tmp_path, free_port())
+    fresh.store_url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/mentormail"
+    fresh.write_config()
+    result = fresh.cli("status", check=False)
+    assert result.returncode == 75  # EX_TEMPFAIL: try again later
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mentormail: the store failed: connection failed:"), line
