@@ -16,8 +16,8 @@ def plan_topics(calendar: Calendar, state: PlannerState, now: datetime) -> Itera
     for pair in state.pairs:
         if not is_running(pair) or not calendar.topics:
             continue
-        months = len(monthly(calendar, pair))
-        occurrences = topic_moments(calendar, pair, now)
+        moments = monthly(calendar, pair)
+        months, occurrences = len(moments), moments[: len(calendar.topics)]  # as topic_moments gives them
         current = latest(occurrences, now)
         if current is None:
             continue
