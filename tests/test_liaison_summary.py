@@ -23,6 +23,8 @@ from mentormail.daemon.mail.planner.calendar import Calendar
 from mentormail.daemon.mail.planner.due import DueMail
 from mentormail.daemon.mail.planner.liaison import (
     CHART_LIMIT,
+    COMMENT_CHARACTERS,
+    COMMENT_LIMIT,
     CSV_COLUMNS,
     LIST_LIMIT,
     activity_from_contacts,
@@ -520,14 +522,24 @@ def test_of_many_comments_the_mail_shows_those_asking_for_the_liaison_then_the_l
     ]
     mail = summary_of(with_comments(state, *notes))
     shown = [row["pair_id"] for row in mail.context["comments"]]
-    assert mail.context["counts"]["comments"] == 40 and len(shown) == LIST_LIMIT
+    assert mail.context["counts"]["comments"] == 40 and len(shown) == COMMENT_LIMIT
     asking = [f"x{n:03d}" for n in range(80, 120) if n % 8 == 0]
     assert shown[: len(asking)] == sorted(asking, key=lambda p: (1 + int(p[1:]) % 5, -int(p[1:])))
     assert [row["rating"] for row in mail.context["comments"][len(asking) :]] == sorted(
         row["rating"] for row in mail.context["comments"][len(asking) :]
     )
     text = Renderer().render("liaison_summary", mail.context).text
-    assert "And 15 more this week, not shown." in " ".join(text.split())
+    assert "And 30 more this week, not shown." in " ".join(text.split())
+
+
+def test_a_long_comment_is_shortened_at_a_word() -> None:
+    """A check-in keeps up to 1,000 characters (two replies); the mail shows 500 of each."""
+    long = "We talked about interviews. " * 30  # 840 characters
+    mail = summary_of(with_comments(ended_program(), note("x001", 1, long.strip())))
+    (line,) = mail.context["comments"][0]["lines"]
+    kept = line.removesuffix("…")
+    assert len(line) <= COMMENT_CHARACTERS and line.endswith("…") and long.startswith(kept)
+    assert long[len(kept)] == " ", "cut between words"
 
 
 def test_the_comments_are_read_from_the_store_for_the_week_up_to_the_summary(varied_store) -> None:  # type: ignore[no-untyped-def]

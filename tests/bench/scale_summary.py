@@ -38,13 +38,21 @@ if __package__ in (None, ""):  # run as a file: make `tests.` importable
 
 from mentormail.daemon.mail.compose import Composer
 from mentormail.daemon.mail.planner.calendar import Calendar
-from mentormail.daemon.mail.planner.liaison import liaison_activity_options, liaison_summary_due, plan_liaison_summary
+from mentormail.daemon.mail.planner.liaison import (
+    LIST_LIMIT,
+    activity_from_contacts,
+    liaison_activity_options,
+    liaison_summary_due,
+    plan_liaison_summary,
+)
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
 from mentormail.store import queries
 from mentormail.store.db import Store
 from mentormail.store.planner_state import Contact, PlannerState
+from mentormail.store.queries.replies import MAX_COMMENT
 from mentormail.store.queries.summary import liaison_activity
+from mentormail.store.summary_state import CheckinNote
 
 from tests.bench.scale import Figure, FigureFunction, bare_group_by, best_of, ratio
 from tests.bench.stores import ScaleStore, cached
@@ -123,8 +131,9 @@ def liaison_summary_size_every_list_full(store: ScaleStore, workdir: Path) -> Fi
 
 def _every_list_full(summary: _Summary, state: PlannerState) -> bytes:
     """The summary of the same pairs if they were spread over every list: a fifth never wrote,
-    a fifth silent 45+ days, a fifth 30-44 days, a fifth one-sided, the rest paused; composed
-    from their contacts (the planner's own derivation), since no store holds them."""
+    a fifth silent 45+ days, a fifth 30-44 days, a fifth one-sided, the rest paused, and 50
+    check-in comments of the longest kept; composed from their contacts (the planner's own
+    derivation), since no store holds them."""
     at = summary.calendar.at(SUMMARY_DAY, summary.calendar.schedule.liaison_summary_time)
     pairs = []
     for n, pair in enumerate(state.pairs):
@@ -137,6 +146,15 @@ def _every_list_full(summary: _Summary, state: PlannerState) -> bytes:
         contacts = {0: (), 1: both, 2: both, 3: one_way, 4: both}[kind]
         pairs.append(dataclasses.replace(pair, contacts=contacts, status="paused" if kind == 4 else pair.status))
     synthetic = dataclasses.replace(state, pairs=tuple(pairs), liaison_activity=None)
+    # And more check-in comments than the mail shows, each as long as a check-in keeps (two replies).
+    found = liaison_summary_due(summary.calendar, synthetic, summary.now)
+    assert found is not None, "no summary due"
+    activity = activity_from_contacts(summary.calendar, synthetic, found[1])
+    comments = tuple(
+        CheckinNote(pair.pair_id, 9, 3, n % 2 == 0, ("Étude de cas, très bien. " * 40)[:MAX_COMMENT], found[1])
+        for n, pair in enumerate(pairs[: 2 * LIST_LIMIT])
+    )
+    synthetic = dataclasses.replace(synthetic, liaison_activity=dataclasses.replace(activity, comments=comments))
     (mail,) = plan_liaison_summary(summary.calendar, synthetic, summary.now)
     raw = summary.composer.compose(mail, (), mail.attachments).raw
     assert raw is not None

@@ -47,6 +47,10 @@ CONTACT_REQUEST_DAYS = 45  # how long a check-in's request to hear from the liai
 
 
 COMMENT_DAYS = 7  # a summary shows the check-in comments received since the one before it
+# Comments are the longest rows of the mail (a check-in keeps up to 1,000 characters): the mail
+# shows 10, each up to 500 characters, so that with every list full it stays under 1 MB.
+COMMENT_LIMIT = 10
+COMMENT_CHARACTERS = 500
 
 
 # A person reads 25 rows of a list; the rest are counted, and all are in the CSV. With 25 chart
@@ -242,9 +246,17 @@ def _started(calendar: Calendar, state: PlannerState, at: datetime) -> list[Pair
 Item = TypeVar("Item")
 
 
-def _worst(items: list[Item], need: Callable[[Item], object]) -> list[Item]:
-    """A list that fits as it is; of a longer one, the `LIST_LIMIT` first by `need`."""
-    return items if len(items) <= LIST_LIMIT else sorted(items, key=need)[:LIST_LIMIT]
+def _worst(items: list[Item], need: Callable[[Item], object], limit: int = LIST_LIMIT) -> list[Item]:
+    """A list that fits as it is; of a longer one, the `limit` first by `need`."""
+    return items if len(items) <= limit else sorted(items, key=need)[:limit]
+
+
+def _shortened(text: str, characters: int) -> str:
+    """`text`, or its first `characters` cut at a word and ended with "…"."""
+    if len(text) <= characters:
+        return text
+    cut = text[: characters - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -352,12 +364,14 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
     # other pair has ended is still listed for the one that runs; an ended pair's are not.
     about = {pair.pair_id for pair in found.started}
     # What mentors wrote in this week's check-ins, about the pairs the summary is about: all of
-    # them in the order received, or of more than a person reads, those asking for the liaison
+    # them in the order received, or of more than `COMMENT_LIMIT`, those asking for the liaison
     # first, then the lowest ratings, then the newest.
     by_id = {pair.pair_id: pair for pair in found.started}
     noted = [(note, by_id[note.pair_id]) for note in activity.comments if note.pair_id in by_id]
     shown_notes = _worst(
-        noted, lambda item: (not item[0].wants_contact, item[0].rating or 6, -item[0].received_at.timestamp())
+        noted,
+        lambda item: (not item[0].wants_contact, item[0].rating or 6, -item[0].received_at.timestamp()),
+        COMMENT_LIMIT,
     )
     comments = [
         {
@@ -366,7 +380,7 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
             "rating": note.rating,
             "wants_contact": bool(note.wants_contact),
             "received_on": calendar.local_date(note.received_at),
-            "lines": note.comment.splitlines() or [note.comment],
+            "lines": _shortened(note.comment, COMMENT_CHARACTERS).splitlines() or [note.comment],
         }
         for note, pair in shown_notes
     ]
