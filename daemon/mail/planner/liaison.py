@@ -360,9 +360,6 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
             for reply, pair in found_rows
         ]
 
-    # Addresses of the pairs the summary is about, named with those pairs only: a mentor whose
-    # other pair has ended is still listed for the one that runs; an ended pair's are not.
-    about = {pair.pair_id for pair in found.started}
     # What mentors wrote in this week's check-ins, about the pairs the summary is about: all of
     # them in the order received, or of more than `COMMENT_LIMIT`, those asking for the liaison
     # first, then the lowest ratings, then the newest.
@@ -384,10 +381,12 @@ def liaison_summary(calendar: Calendar, state: PlannerState, activity: LiaisonAc
         }
         for note, pair in shown_notes
     ]
+    # Addresses of the pairs the summary is about, named with those pairs only: a mentor whose
+    # other pair has ended is still listed for the one that runs; an ended pair's are not.
     all_bouncing = [
         (b, pair_ids)
         for b in latest_per_address(state.bounces)
-        if b.at <= at and (pair_ids := [pair_id for pair_id in b.pair_ids if pair_id in about])
+        if b.at <= at and (pair_ids := [pair_id for pair_id in b.pair_ids if pair_id in by_id])
     ]
     bouncing = [
         {"name": b.person.name, "email": b.person.email, "pair_id": ", ".join(pair_ids)}
@@ -436,7 +435,8 @@ def _chart(calendar: Calendar, started: Sequence[PairState], activity: LiaisonAc
     rows = [
         {
             "pair_id": pair_id,
-            "mentor_name": pair.mentor.name or pair.mentor.email,  # known by address only: that
+            # Someone known by address only is shown by it, never as an empty name.
+            "mentor_name": pair.mentor.name or pair.mentor.email,
             "mentee_name": pair.mentee.name or pair.mentee.email,
             "cells": _before_start_blank(cells, (pair.started_on - first_monday).days // 7),
         }
