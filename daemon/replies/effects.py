@@ -558,12 +558,17 @@ def _pair_status(session: Session, decision: Decision, command: Command, status:
 
 def _no_pair(decision: Decision, written: str | None) -> str:
     """There is no such pair; the one meant, if it can be told: "pair-07" is 7, "P3" is p3."""
-    ids = [p.pair_id for ps in decision.roster.pairs_of.values() for p in ps]
+    ids = sorted({p.pair_id for ps in decision.roster.pairs_of.values() for p in ps})
     text = written or ""
-    digits = re.sub(r"\D", "", text)
-    same_number = [i for i in ids if digits and re.sub(r"\D", "", i) and int(re.sub(r"\D", "", i)) == int(digits)]
+
+    def number(pair_id: str) -> int | None:
+        digits = re.sub(r"\D", "", pair_id)
+        return int(digits) if digits else None
+
+    wanted = number(text)
+    same_number = [i for i in ids if wanted is not None and number(i) == wanted]
     close = same_number or difflib.get_close_matches(text.casefold(), ids, n=1, cutoff=0.6)
-    return f"not done: no pair {text!r}" + (f" (did you mean '{close[0]}'?)" if len(close) >= 1 else "")
+    return f"not done: no pair {text!r}" + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
 def _named(name: str, address: str) -> str:
