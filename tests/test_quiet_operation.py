@@ -166,14 +166,15 @@ def test_a_letter_made_under_the_daemons_logging_logs_nothing(capsys: pytest.Cap
     from mentormail.daemon.mail.letters import letter_pdf
     from test_letters import facts
 
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
+    root, ours = logging.getLogger(), logging.getLogger("mentormail")
+    saved = (root.handlers[:], root.level, ours.level)
     try:
         logs.configure("INFO")
         assert letter_pdf(facts()).startswith(b"%PDF")
         logging.getLogger("mentormail.test").info("done")
-    finally:
-        root.handlers[:], _ = saved
+    finally:  # as pytest had it, for the tests that follow
+        root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        ours.setLevel(saved[2])
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].endswith("mentormail.test: done"), lines[:10]
