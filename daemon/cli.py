@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..parsers.roster_csv import RosterError, parse_roster
+from ..parsers.roster_csv import RosterError, read_roster
 from ..store import queries
 from ..store.db import describe as describe_store
 from ..store.locks import AnotherDaemon
@@ -240,16 +240,16 @@ def _first_line(exc: SQLAlchemyError) -> str:
 def _import_roster(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
+        data = args.file.read_bytes()
     except OSError as exc:
         raise UserError(f"{args.file}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{args.file}: not UTF-8 text (byte {exc.start})") from None
-    rows = parse_roster(text, str(args.file))
+    roster = read_roster(data, str(args.file))
+    for warning in roster.warnings:
+        print(f"mentormail: warning: {warning}", file=sys.stderr)
     store = open_store(settings)
     try:
         with store.session() as session:
-            counts = queries.apply_roster(session, rows, settings.program.starts_on, str(args.file))
+            counts = queries.apply_roster(session, roster.rows, settings.program.starts_on, str(args.file))
     finally:
         store.close()
     print(f"{args.file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged")

@@ -155,7 +155,7 @@ def mailbox(dovecot: Dovecot, tmp_path: Path) -> Iterator[Mailbox]:
         queries.sync_program(session, "Test mentoring round", PROGRAM_ADDRESS, date(2026, 9, 1), 9)
     with store.session() as session:
         queries.apply_roster(
-            session, parse_roster(ROSTER_CSV, "roster.csv"), default_start=date(2026, 9, 1), filename="roster.csv"
+            session, parse_roster(ROSTER_CSV, "roster.csv").rows, default_start=date(2026, 9, 1), filename="roster.csv"
         )
     try:
         yield Mailbox(dovecot, username, password, store, Intake(store, PROGRAM_ADDRESS, SECRET), database)
