@@ -73,6 +73,11 @@ def run(settings: Settings) -> None:
         log.warning("%s", warning)
     with SingleDaemon(settings.store.url):  # a second `run` on one SQLite file is refused here
         store = open_store(settings)
+        if not store.shared:
+            # This daemon is the store's only one: a claim on outgoing mail is a killed
+            # predecessor's, and waiting out its lease would only delay that mail.
+            with store.session() as session:
+                queries.release_claims(session)
         intake = build_intake(settings, store)
         try:
             asyncio.run(_serve(settings, intake))

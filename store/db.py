@@ -102,6 +102,11 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    @property
+    def shared(self) -> bool:
+        """Whether other daemons may use this store at the same time (PostgreSQL; SQLite serves one)."""
+        return locks.is_postgresql(self.engine)
+
     def lock_if_free(self, name: str) -> AbstractContextManager[bool]:
         """The named lock between daemons (store/locks.py), if no other daemon holds it."""
         return locks.held_if_free(self.engine, name)

@@ -110,6 +110,14 @@ def claim_for_delivery(session: Session, now: datetime, lease: timedelta, limit:
     return rows
 
 
+def release_claims(session: Session) -> int:
+    """End every claim: for a store that serves one daemon (SQLite), at its start, when any claim
+    left is its own predecessor's, killed mid-delivery; how many there were."""
+    return session.execute(
+        update(OutboxMessage).where(OutboxMessage.claimed_until.is_not(None)).values(claimed_until=None)  # type: ignore[union-attr]
+    ).rowcount
+
+
 def next_delivery_attempt(session: Session) -> datetime | None:
     """When the next mail waiting in the outbox is to be tried (for `simulate`'s jumps)."""
     moment = session.exec(
