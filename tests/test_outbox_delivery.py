@@ -193,8 +193,11 @@ def test_a_question_is_forwarded_in_the_digest_then_its_text_is_wiped(program: P
         kept = session.exec(select(QuestionMessage)).one()
     assert kept.raw is None and kept.forwarded_in is not None
     mail.store.close()
-    database = Path(program.database).read_bytes() + _wal(program.database)
-    assert b"QUESTIONTEXT-7f3a" not in database
+    if program.on_sqlite:
+        stored = (Path(program.database).read_bytes() + _wal(program.database)).decode("latin-1")
+    else:
+        [stored] = program.stored_text().values()
+    assert "ben@example.net" in stored and "QUESTIONTEXT-7f3a" not in stored
     # Forwarded once: the next digest does not carry it again.
     assert not [k for k in mail.plan(next_morning + timedelta(days=1)) if k.startswith("digest")]
     mail.close()
