@@ -178,3 +178,15 @@ def test_a_letter_made_under_the_daemons_logging_logs_nothing(capsys: pytest.Cap
         ours.setLevel(saved[2])
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].endswith("mentormail.test: done"), lines[:10]
+
+
+def test_run_says_once_at_start_that_the_zone_has_no_daylight_saving_time(
+    program: Program, default_daemon: DefaultDaemon
+) -> None:
+    text = program.config.read_text(encoding="utf-8").replace('timezone = "America/Chicago"', 'timezone = "EST"')
+    program.config.write_text(text, encoding="utf-8")
+    default_daemon.start()
+    assert default_daemon.stop() == 0
+    warnings = [line for line in default_daemon.lines() if " WARNING mentormail.run: " in line]
+    expected = "'EST' is a fixed offset from UTC, not a place: its clock never changes for daylight saving time"
+    assert len(warnings) == 1 and warnings[0].endswith(f"{expected}; use America/New_York"), warnings
