@@ -6,6 +6,7 @@ that fails on demand; only the clock is ours (virtual `now`).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -305,4 +306,19 @@ def test_a_whole_round_from_five_weeks_in_with_the_relay_down_for_ten_minutes_de
     # not weeks back when it was due.
     dates = [message_from_bytes(raw, policy=policy.default)["Date"].datetime for raw in relay.accepted]
     assert min(dates) >= first_start
+    # No stale text: an intro reminder counts the days from its pair's welcome as it is sent.
+    received = {
+        str(msg["Message-ID"]).strip("<>"): msg
+        for msg in (message_from_bytes(raw, policy=policy.default) for raw in relay.accepted)
+    }
+    welcomed = {row.pair_id: received[row.message_id]["Date"].datetime for row in rows if row.kind == "pairing"}
+    reminders = [row for row in rows if row.kind == "intro_reminder"]
+    assert reminders
+    for row in reminders:
+        reminder = received[row.message_id]
+        text = " ".join(reminder.get_body(("plain",)).get_content().split())
+        said = re.search(r"It is (\d+) days? since we introduced you", text)
+        assert said, text
+        # Calendar days in the program's zone (both Date headers carry its offset).
+        assert int(said.group(1)) == (reminder["Date"].datetime.date() - welcomed[row.pair_id].date()).days, text
     mail.close()
