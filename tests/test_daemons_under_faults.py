@@ -141,7 +141,11 @@ def test_three_daemons_with_kills_count_every_message_once_and_send_every_mail_o
         received = Counter(str(msg["Message-ID"]).strip("<>") for msg in relay.messages())
         assert set(received) == set(keys), set(received) ^ set(keys)
         repeats = sum(count - 1 for count in received.values())
-        print(f"{len(kills)} kills ({', '.join(kills)}); {len(keys)} keys; {repeats} repeated at the relay")
+        print(
+            f"\n{len(stream)} messages ({COPIES} CC copies, {REPORTS} reports) to each of {DAEMONS} daemons; "
+            f"{COPIES + REPORTS} events; {len(kills)} kills ({', '.join(kills)}); {len(keys)} outbox keys, "
+            f"{sum(received.values())} deliveries at the relay, {repeats} repeated"
+        )
         assert repeats <= len(kills)
         confirmations = [m for m in relay.messages() if m["X-Mentormail-Kind"] == "reply"]
         assert len({str(m["Message-ID"]) for m in confirmations}) == REPORTS
