@@ -275,7 +275,7 @@ class SmtpBackend:
         # smtplib reports a timeout or a reset while it waits for a reply as a disconnection.
         if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, OSError):
             exc = exc.__context__
-        return DeliveryError(f"{_network_problem(exc)} ({host}:{self.settings.port})", temporary=True, relay_wide=True)
+        return DeliveryError(f"{network_problem(exc)} ({host}:{self.settings.port})", temporary=True, relay_wide=True)
 
 
 _LINE_END = re.compile(rb"\r?\n")
@@ -327,7 +327,8 @@ def _reply_status(code: int, text: bytes | str) -> str:
     return f"{code} {enhanced[0]}" if enhanced else str(code)
 
 
-def _network_problem(exc: OSError) -> str:
+def network_problem(exc: OSError) -> str:
+    """A network failure in a few words (`connection refused`), never the peer's own text."""
     for kind, problem in _NETWORK_PROBLEMS:
         if isinstance(exc, kind):
             return problem

@@ -9,26 +9,15 @@ in words an operator can act on. Nothing is fetched or sent; no password is ever
 from __future__ import annotations
 
 import smtplib
-import socket
-import ssl
 from dataclasses import dataclass
 
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from ..intake import imap
-from ..mail.backends import DeliveryError, SmtpBackend
+from ..mail.backends import DeliveryError, SmtpBackend, network_problem
 from ..settings import ImapIntakeSettings, RelaySettings, Settings
 
 TIMEOUT = 30.0  # seconds; a check someone waits for at a terminal
-
-# Most specific first: ConnectionRefusedError is an OSError, SSLCertVerificationError an SSLError.
-_NETWORK_PROBLEMS: tuple[tuple[type[OSError], str], ...] = (
-    (TimeoutError, "timed out"),
-    (ConnectionRefusedError, "connection refused"),
-    (socket.gaierror, "host not found"),
-    (ssl.SSLCertVerificationError, "TLS certificate not trusted"),
-    (ssl.SSLError, "TLS failed"),
-)
 
 
 @dataclass(frozen=True)
@@ -85,9 +74,8 @@ def check_relay(settings: RelaySettings) -> Check:
 
 def _problem(exc: BaseException, host: str, port: int) -> str:
     """What went wrong, by kind: an IMAP server's own words are not repeated (they can quote)."""
-    for kind, words in _NETWORK_PROBLEMS:
-        if isinstance(exc, kind):
-            return f"{words} ({host}:{port})"
+    if isinstance(exc, OSError):
+        return f"{network_problem(exc)} ({host}:{port})"
     if isinstance(exc, IMAPClientError):
         return f"the server refused a command ({type(exc).__name__})"
     return f"{type(exc).__name__} ({host}:{port})"
