@@ -105,6 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     roster = command("import-roster", _import_roster, "add or update people and pairs from a CSV roster (idempotent)")
     roster.add_argument("file", metavar="FILE.csv", type=Path)
+    moved = command(
+        "change-address",
+        _change_address,
+        "move a person to a new address: the program's mail goes to NEW, mail from OLD still counts "
+        "(OLD becomes an alias), the bouncing flag clears; audited",
+    )
+    moved.add_argument("old", metavar="OLD")
+    moved.add_argument("new", metavar="NEW")
     command("run", _run, "run the daemon (intake, and later the scheduler) until SIGTERM or SIGINT")
     ingest = command(
         "ingest",
@@ -253,6 +261,24 @@ def _import_roster(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"{args.file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged")
+    return EXIT_OK
+
+
+def _change_address(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        with store.session() as session:
+            try:
+                change = queries.change_address(session, args.old, args.new)
+            except queries.AddressChangeError as exc:
+                raise UserError(str(exc)) from None
+            who = f"command line ({os.environ.get('USER') or 'unknown user'})"
+            command = f"change-address {change.old} {change.new}"
+            queries.audit(session, datetime.now(timezone.utc), who, command, "done: " + change.summary())
+    finally:
+        store.close()
+    print(change.summary())
     return EXIT_OK
 
 

@@ -19,7 +19,7 @@ from datetime import date
 from .addresses import normalise
 from .survey import fold
 
-VERBS = ("pause", "resume", "end", "nudge", "pair", "approve", "decline", "status", "help")
+VERBS = ("pause", "resume", "end", "nudge", "pair", "address", "approve", "decline", "status", "help")
 # How each verb is written, for the reasons of a BadCommand.
 USAGE = {
     "pause": "pause PAIR",
@@ -27,6 +27,7 @@ USAGE = {
     "end": "end PAIR [reason]",
     "nudge": "nudge PAIR",
     "pair": 'pair ["Mentor Name"] <MENTOR_EMAIL> ["Mentee Name"] <MENTEE_EMAIL> [start YYYY-MM-DD]',
+    "address": "address OLD_EMAIL NEW_EMAIL",
     "approve": "approve letter N",
     "decline": "decline letter N [reason]",
     "status": "status PAIR",
@@ -79,7 +80,8 @@ _SHORT_REQUEST = 4  # "letter", "letter please", "my letter, please": a bare req
 class Command:
     verb: str  # one of VERBS
     pair: str | None = None  # the pair id, as written, for the verbs that take one
-    # pair: (mentor, mentee[, YYYY-MM-DD]) normalised addresses; approve/decline: ("letter", N[, reason]);
+    # pair: (mentor, mentee[, YYYY-MM-DD]) normalised addresses; address: (old, new) normalised addresses;
+    # approve/decline: ("letter", N[, reason]);
     # end: (reason,) when one is given
     args: tuple[str, ...] = ()
     line: str = ""  # the line as written, for the result line of the reply
@@ -259,6 +261,23 @@ def _start(words: list[str]) -> tuple[str | None, str | None]:
     return None, f"{_show(words[0])} is not a date (write it as YYYY-MM-DD)"
 
 
+def _address(words: list[str]) -> Parsed:
+    """(None, (old, new)) normalised: a person moving to a new address (checked against the roster
+    by the store). "address OLD to NEW" reads the same."""
+    words = [word for word in words if word.casefold() not in ("to", "->", "→")]
+    if len(words) != 2:
+        return f"address takes the old and the new email address ({USAGE['address']})"
+    addresses = []
+    for word in words:
+        normalised = normalise(word.strip(",;"))
+        if normalised is None:
+            return f"{_show(word)} is not an email address ({USAGE['address']})"
+        addresses.append(normalised)
+    if addresses[0] == addresses[1]:
+        return f"address needs two different addresses, not {addresses[0]} twice"
+    return None, tuple(addresses)
+
+
 def _letter(verb: str) -> Callable[[list[str]], Parsed]:
     def parse(words: list[str]) -> Parsed:
         if words and words[0].casefold().rstrip(":") in ("letter", "letters", "request"):
@@ -301,6 +320,7 @@ def _show(text: str) -> str:
 _PARSERS = {
     **{verb: _pair_only(verb) for verb in _PAIR_VERBS},
     "end": _end,
+    "address": _address,
     "approve": _letter("approve"),
     "decline": _letter("decline"),
     "help": _help,

@@ -44,6 +44,7 @@ VALID_COMMANDS = (
     "end PAIR [reason]",
     "nudge PAIR",
     'pair "Mentor Name" <MENTOR_EMAIL> "Mentee Name" <MENTEE_EMAIL> [start YYYY-MM-DD]',
+    "address OLD_EMAIL NEW_EMAIL",
     "approve letter N",
     "decline letter N [reason]",
     "status PAIR",
@@ -360,6 +361,15 @@ class ReplyEffects:
         )  # fmt: skip
         return f"done: pair {pair_id}: {people}, from {_day(starts_on)}{hint}"
 
+    def _address(self, session: Session, decision: Decision, command: Command) -> str:
+        old, new = command.args
+        try:
+            with session.begin_nested():  # a refused change leaves the rest of the reply's work intact
+                change = queries.change_address(session, old, new)
+        except queries.AddressChangeError as error:
+            return f"not done: {error}"
+        return f"done: {change.summary()}"
+
     def _approve(self, session: Session, decision: Decision, command: Command) -> str:
         request = queries.letter_request(session, int(command.args[1]))
         if request is None or request.status != "requested":
@@ -525,6 +535,7 @@ COMMANDS: dict[str, Callable[[ReplyEffects, Session, Decision, Command], str]] =
     "end": ReplyEffects._end,
     "nudge": ReplyEffects._nudge,
     "pair": ReplyEffects._pair,
+    "address": ReplyEffects._address,
     "approve": ReplyEffects._approve,
     "decline": ReplyEffects._decline,
     "status": ReplyEffects._status,

@@ -9,6 +9,7 @@ One module per concern; every public name is re-exported here, so callers write
 - `roster`: the roster as the store holds it (`load_roster`), its version, the program row and
   its staff (`sync_program`), a pair's status, a person's name.
 - `roster_import`: importing roster CSV rows (`apply_roster`, `ImportCounts`).
+- `addresses`: a person's address changing (`change_address`, `AddressChangeError`).
 - `intake`: what intake records: outcomes (`record_outcome`, `RECORDED_OUTCOMES`), whether a
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
   simulator's stand-in contacts; a batch's transaction (`begin_intake_batch`, `end_intake_batch`).
@@ -32,6 +33,7 @@ One module per concern; every public name is re-exported here, so callers write
 
 from __future__ import annotations
 
+from .addresses import AddressChange, AddressChangeError, change_address
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
@@ -113,6 +115,10 @@ __all__ = [
     # roster_import
     "ImportCounts",
     "apply_roster",
+    # addresses
+    "AddressChange",
+    "AddressChangeError",
+    "change_address",
     # intake
     "RECORDED_OUTCOMES",
     "SeenBefore",

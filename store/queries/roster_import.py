@@ -93,11 +93,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
             if pair_id in roster.pairs:
                 # Always a stored pair: ids claimed in the file are unique (the parser checks)
                 # and automatic numbers avoid them, so its people have ids.
-                taken = roster.pairs[pair_id]
-                raise RosterError(
-                    f"{filename}: line {row.line}: pair_id: {pair_id!r} already belongs to another pair "
-                    f"(mentor id {roster.people[taken.mentor].id}, mentee id {roster.people[taken.mentee].id})"
-                )
+                raise RosterError(f"{filename}: line {row.line}: " + _pair_id_taken(roster, pair_id, mentor, mentee))
             roster.add_pair(_PairState(pair_id, mentor.email, mentee.email, starts_on, stored=False))
             counts.added += 1
             continue
@@ -142,6 +138,25 @@ def _load(session: Session, rows: list[RosterRow]) -> _Roster:
     return roster
 
 
+def _pair_id_taken(roster: _Roster, pair_id: str, mentor: _PersonState, mentee: _PersonState) -> str:
+    """Why a line's pair_id cannot be its pair's, and what to run instead: a known pair whose
+    mentor or mentee has a new address is moved by `change-address`, not by a re-import (which
+    would make a second person). People are named by name and address, never by internal id."""
+    taken = roster.pairs[pair_id]
+    was = {"mentor": roster.people[taken.mentor], "mentee": roster.people[taken.mentee]}
+    now = {"mentor": mentor, "mentee": mentee}
+    stored = f"pair_id {pair_id!r} is {_named(was['mentor'])} and {_named(was['mentee'])}"
+    moved = [role for role in ("mentor", "mentee") if was[role].email != now[role].email]
+    if len(moved) == 1:
+        old, new = was[moved[0]].email, now[moved[0]].email
+        return f"{stored}; if {old} changed address, run: mentormail change-address {old} {new}"
+    return f"{stored}, not {mentor.email} and {mentee.email}: give this line another pair_id"
+
+
+def _named(person: _PersonState) -> str:
+    return f"{person.name} <{person.email}>" if person.name else person.email
+
+
 def _check_role_is_free(
     roster: _Roster, row: RosterRow, mentor: _PersonState, mentee: _PersonState, filename: str
 ) -> None:
@@ -159,8 +174,14 @@ def _check_aliases_are_free(roster: _Roster, row: RosterRow, filename: str) -> N
     """An alias may not be someone else's address or alias in the store (the file checks itself)."""
     for email, aliases in ((row.mentor_email, row.mentor_aliases), (row.mentee_email, row.mentee_aliases)):
         for address in (email, *aliases):
-            if roster.owners.get(address, email) != email:
-                raise RosterError(f"{filename}: line {row.line}: {address} already belongs to {roster.owners[address]}")
+            owner = roster.owners.get(address, email)
+            if owner != email and address == email:  # the line's address is now someone's alias
+                raise RosterError(
+                    f"{filename}: line {row.line}: {address} is an alias of {owner} (its address changed?): "
+                    f"write {owner} in this line"
+                )
+            if owner != email:
+                raise RosterError(f"{filename}: line {row.line}: {address} already belongs to {owner}")
 
 
 def _upsert_person(roster: _Roster, email: str, name: str, aliases: tuple[str, ...]) -> tuple[_PersonState, bool]:
