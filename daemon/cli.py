@@ -180,6 +180,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("what", choices=["contacts", "surveys"], help="what to export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
+    forget = command(
+        "forget",
+        _forget,
+        "remove a participant and everything that refers to them (pairs, contacts, answers, mail, intake "
+        "records); without --yes, only counts what would go",
+    )
+    forget.add_argument("email", metavar="EMAIL", help="the person's address (or one of their aliases)")
+    forget.add_argument("--yes", action="store_true", help="really forget them (nothing can bring it back)")
     return parser
 
 
@@ -477,6 +485,28 @@ def _export(args: argparse.Namespace) -> int:
                     write_csv(sys.stdout, survey_csv_rows(answers, columns), columns)
     finally:
         store.close()
+    return EXIT_OK
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """The address is never printed (nor logged): the output says what went, not whose it was."""
+    settings = _settings(args)
+    store = open_store(settings)  # which marks the config's staff, whom forget_person refuses
+    try:
+        with store.session() as session:
+            who, now = f"command line ({os.environ.get('USER') or 'unknown user'})", datetime.now(timezone.utc)
+            try:
+                erasure = queries.forget_person(session, args.email, now, who, dry_run=not args.yes)
+            except queries.CannotForget as exc:
+                raise UserError(str(exc)) from None
+        if not args.yes:
+            print(f"would forget {erasure.summary()}")
+            print("nothing was removed: run again with --yes to forget them (it cannot be undone)")
+            return EXIT_USER_ERROR
+        store.compact()  # the deleted rows' bytes out of the file and its WAL
+    finally:
+        store.close()
+    print(f"forgot {erasure.summary()}")
     return EXIT_OK
 
 

@@ -122,6 +122,20 @@ class Store:
                 session.rollback()
                 raise
 
+    def compact(self) -> None:
+        """Rewrite the store so that deleted rows leave no bytes behind (`forget`). SQLite: VACUUM
+        rebuilds the file (secure_delete already zeroes freed pages; VACUUM also drops the old
+        copies of pages), and a TRUNCATE checkpoint before and after empties the WAL, which VACUUM
+        itself writes through. PostgreSQL: VACUUM marks the dead rows' space for reuse; their
+        bytes stay in the server's files until overwritten (README, "Erasure")."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if locks.is_postgresql(self.engine):
+                connection.exec_driver_sql("VACUUM")
+                return
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -27,6 +27,8 @@ One module per concern; every public name is re-exported here, so callers write
   `survey_rows`, `days_since_contact`.
 - `summary`: the liaison summary's figures per pair as of a moment, in one grouped query
   (`liaison_activity`).
+- `erasure`: forgetting a person and everything about them (`forget_person`, `Erasure`,
+  `CannotForget`).
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -34,6 +36,7 @@ One module per concern; every public name is re-exported here, so callers write
 from __future__ import annotations
 
 from .addresses import AddressChange, AddressChangeError, change_address
+from .erasure import CannotForget, Erasure, forget_person
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
@@ -184,6 +187,10 @@ __all__ = [
     "monthly_contacts",
     "pair_activity",
     "survey_rows",
+    # erasure
+    "CannotForget",
+    "Erasure",
+    "forget_person",
     # times
     "as_utc",
 ]
