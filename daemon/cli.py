@@ -186,8 +186,14 @@ def _parser() -> argparse.ArgumentParser:
         "remove a participant and everything that refers to them (pairs, contacts, answers, mail, intake "
         "records); without --yes, only counts what would go",
     )
-    forget.add_argument("email", metavar="EMAIL", help="the person's address (or one of their aliases)")
+    forget.add_argument("email", metavar="EMAIL", nargs="?", help="the person's address (or one of their aliases)")
     forget.add_argument("--yes", action="store_true", help="really forget them (nothing can bring it back)")
+    forget.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="without EMAIL: only rewrite the store so that rows removed before leave no bytes behind "
+        "(when an earlier forget found the store in use)",
+    )
     return parser
 
 
@@ -491,8 +497,16 @@ def _export(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     """The address is never printed (nor logged): the output says what went, not whose it was."""
     settings = _settings(args)
+    if (args.email is None) != args.vacuum:
+        print("mentormail forget: takes EMAIL, or --vacuum alone", file=sys.stderr)
+        return EXIT_USAGE
     store = open_store(settings)  # which marks the config's staff, whom forget_person refuses
     try:
+        if args.vacuum:
+            if not store.compact():
+                raise UserError("the store is in use (is the daemon running?): stop it and try again")
+            print("vacuumed the store")
+            return EXIT_OK
         with store.session() as session:
             who, now = f"command line ({os.environ.get('USER') or 'unknown user'})", datetime.now(timezone.utc)
             try:
@@ -503,10 +517,20 @@ def _forget(args: argparse.Namespace) -> int:
             print(f"would forget {erasure.summary()}")
             print("nothing was removed: run again with --yes to forget them (it cannot be undone)")
             return EXIT_USER_ERROR
-        store.compact()  # the deleted rows' bytes out of the file and its WAL
+        try:
+            compacted = store.compact()  # the deleted rows' bytes out of the file and its WAL
+        except SQLAlchemyError as exc:  # forgotten already: only the bytes' rewriting failed
+            print(f"mentormail: warning: the store could not be vacuumed: {_first_line(exc)}", file=sys.stderr)
+            compacted = False
     finally:
         store.close()
     print(f"forgot {erasure.summary()}")
+    if not compacted:
+        print(
+            "mentormail: warning: the store is in use (is the daemon running?): old copies of the removed rows "
+            "may stay in its file until it is vacuumed; stop the daemon, then run `mentormail forget --vacuum`",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

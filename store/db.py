@@ -7,6 +7,7 @@ busy timeout because the SMTP and IMAP intakes commit from different threads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -122,19 +123,25 @@ class Store:
                 session.rollback()
                 raise
 
-    def compact(self) -> None:
-        """Rewrite the store so that deleted rows leave no bytes behind (`forget`). SQLite: VACUUM
-        rebuilds the file (secure_delete already zeroes freed pages; VACUUM also drops the old
-        copies of pages), and a TRUNCATE checkpoint before and after empties the WAL, which VACUUM
-        itself writes through. PostgreSQL: VACUUM marks the dead rows' space for reuse; their
-        bytes stay in the server's files until overwritten (README, "Erasure")."""
+    def compact(self) -> bool:
+        """Rewrite the store so that deleted rows leave no bytes behind (`forget`); False when
+        another process kept the WAL from being emptied. SQLite: VACUUM rebuilds the file
+        (secure_delete already zeroes freed pages; VACUUM also drops the old copies of pages),
+        and a TRUNCATE checkpoint before and after empties the WAL, which VACUUM itself writes
+        through. PostgreSQL: VACUUM marks the dead rows' space for reuse; their bytes stay in the
+        server's files until overwritten (README, "Erasure")."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             if locks.is_postgresql(self.engine):
                 connection.exec_driver_sql("VACUUM")
-                return
+                return True
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             connection.exec_driver_sql("VACUUM")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            for _ in range(20):  # a daemon's reader holds the WAL for a moment at most
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+                if not busy:
+                    return True
+                time.sleep(0.5)
+            return False
 
     def close(self) -> None:
         self.engine.dispose()

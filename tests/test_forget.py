@@ -14,7 +14,7 @@ import json
 import time
 from datetime import timedelta
 
-from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, reply
+from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, reply, send_each
 from in_process import in_process
 from test_mail_instructions import first_mail, kind_to, to_program
 from test_replies_daemon import SURVEY
@@ -109,3 +109,28 @@ def test_a_coordinator_cannot_be_forgotten_and_says_how(program: Program) -> Non
     )
     unknown = program.cli("forget", "nobody@example.com", check=False)
     assert unknown.returncode == 1 and "no one in the program has that address" in unknown.stderr
+
+
+def test_forget_with_the_daemon_running_leaves_no_trace_and_it_goes_on(program: Program, daemon: Daemon) -> None:
+    daemon.start()
+    mails = [message("ana@example.org", [BEN], [PROGRAM_ADDRESS]), message(BEN, ["ana@example.org"], [PROGRAM_ADDRESS])]
+    mails.append(message("ana@example.org", ["cleo@example.net"], [PROGRAM_ADDRESS]))
+    assert send_each(program.smtp_port, mails) == [250, 250, 250]
+    assert program.contacts()["p1"] == (1, 1)
+
+    logged_before = len(daemon.log())
+    done = program.cli("forget", BEN, "--yes")
+    assert done.stdout.startswith("forgot 1 person, 1 pair, 2 contact events") and done.stderr == ""
+    assert traces(program) == []
+    # The daemon sees the roster without him at once: his next copy is a stranger's, Ana's still counts.
+    assert send_each(program.smtp_port, [message("ana@example.org", ["cleo@example.net"], [PROGRAM_ADDRESS])]) == [250]
+    assert program.contacts() == {"p2": (2, 0), "p3": (0, 0)}
+    assert daemon.stop() == 0
+    logged_after = daemon.log()[logged_before:]
+    assert "CC copy: pair p2" in logged_after and BEN not in logged_after and "O'Brien" not in logged_after
+
+
+def test_vacuum_alone_rewrites_the_store_and_forget_needs_an_address_or_it(program: Program) -> None:
+    assert program.cli("forget", "--vacuum").stdout == "vacuumed the store\n"
+    usage = program.cli("forget", check=False)
+    assert usage.returncode == 2 and "EMAIL, or --vacuum alone" in usage.stderr
