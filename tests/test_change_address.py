@@ -78,6 +78,18 @@ def test_after_change_address_the_planners_mail_goes_to_new_and_copies_from_old_
     assert result.startswith("done: ")
 
 
+def test_mail_queued_for_the_old_address_and_not_yet_sent_is_delivered_to_the_new_one(program: Program) -> None:
+    with in_process(program) as daemon:
+        daemon.mail.plan(ROUND_STARTS)  # the welcomes are queued, not sent
+        moved = program.cli("change-address", OLD, NEW)
+        daemon.mail.deliver(ROUND_STARTS)
+        envelopes = [envelope.recipients for envelope, _ in daemon.backend.outbox]
+
+    assert not any(OLD in recipients for recipients in envelopes), envelopes
+    assert any(NEW in recipients for recipients in envelopes)
+    assert "unsent mail now goes to" in moved.stdout
+
+
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
