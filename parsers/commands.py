@@ -19,7 +19,7 @@ from datetime import date
 from .addresses import normalise
 from .survey import fold
 
-VERBS = ("pause", "resume", "end", "nudge", "pair", "address", "approve", "decline", "status", "help")
+VERBS = ("pause", "resume", "end", "nudge", "pair", "address", "forget", "approve", "decline", "status", "help")
 # How each verb is written, for the reasons of a BadCommand.
 USAGE = {
     "pause": "pause PAIR",
@@ -28,6 +28,7 @@ USAGE = {
     "nudge": "nudge PAIR",
     "pair": 'pair ["Mentor Name"] <MENTOR_EMAIL> ["Mentee Name"] <MENTEE_EMAIL> [start YYYY-MM-DD]',
     "address": "address OLD_EMAIL NEW_EMAIL",
+    "forget": "forget EMAIL",
     "approve": "approve letter N",
     "decline": "decline letter N [reason]",
     "status": "status PAIR",
@@ -81,6 +82,7 @@ class Command:
     verb: str  # one of VERBS
     pair: str | None = None  # the pair id, as written, for the verbs that take one
     # pair: (mentor, mentee[, YYYY-MM-DD]) normalised addresses; address: (old, new) normalised addresses;
+    # forget: (address,) normalised;
     # approve/decline: ("letter", N[, reason]);
     # end: (reason,) when one is given
     args: tuple[str, ...] = ()
@@ -261,6 +263,16 @@ def _start(words: list[str]) -> tuple[str | None, str | None]:
     return None, f"{_show(words[0])} is not a date (write it as YYYY-MM-DD)"
 
 
+def _forget(words: list[str]) -> Parsed:
+    """(None, (address,)) normalised: a person to forget (asked to confirm by the router's effects)."""
+    if len(words) != 1:
+        return f"forget takes one email address ({USAGE['forget']})"
+    normalised = normalise(words[0].strip(",;<>"))
+    if normalised is None:
+        return f"{_show(words[0])} is not an email address ({USAGE['forget']})"
+    return None, (normalised,)
+
+
 def _address(words: list[str]) -> Parsed:
     """(None, (old, new)) normalised: a person moving to a new address (checked against the roster
     by the store). "address OLD to NEW" reads the same."""
@@ -321,6 +333,7 @@ _PARSERS = {
     **{verb: _pair_only(verb) for verb in _PAIR_VERBS},
     "end": _end,
     "address": _address,
+    "forget": _forget,
     "approve": _letter("approve"),
     "decline": _letter("decline"),
     "help": _help,

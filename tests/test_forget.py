@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, reply, send_each
 from in_process import in_process
-from test_mail_instructions import first_mail, kind_to, to_program
+from test_mail_instructions import answers_to, first_mail, kind_to, text_of, to_program
 from test_replies_daemon import SURVEY
-from test_reply_answers import LATER, ROUND_STARTS, SURVEY_OPEN
+from test_reply_answers import LATER, ROUND_STARTS, SURVEY_OPEN, command_mail
 
 BEN = "ben@example.net"
 # What would name Ben: his address and his surname (ASCII, so no encoding can hide it).
@@ -134,3 +134,34 @@ def test_vacuum_alone_rewrites_the_store_and_forget_needs_an_address_or_it(progr
     assert program.cli("forget", "--vacuum").stdout == "vacuumed the store\n"
     usage = program.cli("forget", check=False)
     assert usage.returncode == 2 and "EMAIL, or --vacuum alone" in usage.stderr
+
+
+def test_a_coordinator_forgets_by_email_only_when_she_confirms_in_reply_to_our_answer(program: Program) -> None:
+    with in_process(program) as daemon:
+        daemon.run_at(ROUND_STARTS)
+        for sender, to in (("ana@example.org", BEN), ("ana@example.org", "cleo@example.net")):
+            daemon.ingest(message(sender, [to], [PROGRAM_ADDRESS], date=LATER), LATER)
+        daemon.ingest(command_mail(program, f"forget {BEN}"), LATER)
+        asked = answers_to(daemon, LATER, "coordinator@example.org")[-1]
+        assert f"forget {BEN}: not done yet: this would forget 1 person, 1 pair, 1 contact event" in text_of(asked)
+        assert "reply to this email with the same line" in text_of(asked)
+        # The same line again, but not in reply to that answer: still only asked.
+        daemon.ingest(command_mail(program, f"forget {BEN}"), LATER)
+        assert "not done yet" in text_of(answers_to(daemon, LATER, "coordinator@example.org")[-1])
+        assert "p1" in program.status()
+
+        daemon.ingest(reply(asked, "coordinator@example.org", f"forget {BEN}\n"), LATER)
+        done = text_of(answers_to(daemon, LATER, "coordinator@example.org")[-1])
+        assert "forget: done: forgot 1 person, 1 pair, 1 contact event" in done and BEN not in done
+        # A mistyped address in reply to the same answer is not confirmed by it.
+        daemon.ingest(reply(asked, "coordinator@example.org", "forget cleo@example.net\n"), LATER)
+        assert "not done yet" in text_of(answers_to(daemon, LATER, "coordinator@example.org")[-1])
+
+    assert sorted(program.status()) == ["p2", "p3"]
+    audit = program.sql("SELECT command, result FROM auditentry ORDER BY id")
+    assert not [entry for entry in audit if any(BEN in text or "O'Brien" in text for text in entry)], audit
+    assert [entry for entry in audit if entry[0] == "forget"] == [
+        ("forget", "done: forgot 1 person, 1 pair, 1 contact event, 3 mails in the outbox, 2 audit entries rewritten")
+    ]
+    program.cli("forget", "--vacuum")
+    assert traces(program) == []

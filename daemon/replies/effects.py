@@ -45,6 +45,7 @@ VALID_COMMANDS = (
     "nudge PAIR",
     'pair "Mentor Name" <MENTOR_EMAIL> "Mentee Name" <MENTEE_EMAIL> [start YYYY-MM-DD]',
     "address OLD_EMAIL NEW_EMAIL",
+    "forget EMAIL",
     "approve letter N",
     "decline letter N [reason]",
     "status PAIR",
@@ -222,6 +223,7 @@ class ReplyEffects:
         assert coordinator is not None
         results = []
         replied_to = _replied_to(decision)
+        key = None  # our answer's; one asking to confirm a `forget` names it
         for command in parse_commands(decision.facts.text or ""):
             if isinstance(command, BadCommand):
                 results.append(f"{command.line}: not done: {command.reason}")
@@ -237,14 +239,22 @@ class ReplyEffects:
                 )
             else:
                 result = self._obey(session, decision, command)
-            queries.audit(session, decision.now, coordinator.email, command.line, result)
-            results.append(f"{command.line}: {result}")
+            line = command.line
+            if command.verb == "forget":
+                if result.startswith(_CONFIRM):  # a reply to this answer is what confirms it
+                    key = queries.forget_confirmation_key(command.args[0]) + decision.message_hash[:16]
+                elif result.startswith("done"):
+                    line = "forget"  # the audit says that an erasure happened, never whose
+            queries.audit(session, decision.now, coordinator.email, line, result)
+            results.append(f"{line}: {result}")
         asked_for_help = any(
             isinstance(c, Command) and c.verb == "help" for c in parse_commands(decision.facts.text or "")
         )
         if any(": not done:" in line for line in results) and not asked_for_help:  # help lists them already
             results.append("Valid commands, one a line: " + "; ".join(VALID_COMMANDS))
-        self._answer(session, decision, coordinator, "Your commands", "Here is what was done, line by line:", results)
+        self._answer(
+            session, decision, coordinator, "Your commands", "Here is what was done, line by line:", results, key=key
+        )  # fmt: skip
 
     def letter_request(self, session: Session, decision: Decision) -> None:
         writer = _sender(decision)
@@ -369,6 +379,26 @@ class ReplyEffects:
         except queries.AddressChangeError as error:
             return f"not done: {error}"
         return f"done: {change.summary()}"
+
+    def _forget(self, session: Session, decision: Decision, command: Command) -> str:
+        """Done only in reply to our answer that asked to confirm it (the key of the mail a signed
+        reply answers says which address), so one mistyped line cannot forget anyone."""
+        (address,) = command.args
+        token = decision.facts.token if decision.facts else None
+        answered = token.replied_to if token is not None else None
+        confirmed = answered is not None and answered.key.startswith(queries.forget_confirmation_key(address))
+        try:
+            with session.begin_nested():  # a refusal leaves the rest of the reply's work intact
+                # The audit entry is the command's own (`command`), written after this.
+                erasure = queries.forget_person(session, address, decision.now, None, dry_run=not confirmed)
+        except queries.CannotForget as error:
+            return f"not done: {error}"
+        if not confirmed:
+            return (
+                f"{_CONFIRM}: this would forget {erasure.summary()}, and cannot be undone. To confirm, reply "
+                "to this email with the same line"
+            )
+        return f"done: forgot {erasure.summary()}"
 
     def _approve(self, session: Session, decision: Decision, command: Command) -> str:
         request = queries.letter_request(session, int(command.args[1]))
@@ -536,6 +566,7 @@ COMMANDS: dict[str, Callable[[ReplyEffects, Session, Decision, Command], str]] =
     "nudge": ReplyEffects._nudge,
     "pair": ReplyEffects._pair,
     "address": ReplyEffects._address,
+    "forget": ReplyEffects._forget,
     "approve": ReplyEffects._approve,
     "decline": ReplyEffects._decline,
     "status": ReplyEffects._status,
@@ -544,7 +575,9 @@ COMMANDS: dict[str, Callable[[ReplyEffects, Session, Decision, Command], str]] =
 
 
 # Commands that change nothing may be given again in reply to the same mail.
-_REPEATABLE = frozenset({"status", "help"})
+# `forget` asks to be confirmed, and once done finds nobody: no use of it is kept (it names them).
+_REPEATABLE = frozenset({"status", "help", "forget"})
+_CONFIRM = "not done yet"
 
 
 def _replied_to(decision: Decision) -> str:

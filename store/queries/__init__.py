@@ -28,7 +28,7 @@ One module per concern; every public name is re-exported here, so callers write
 - `summary`: the liaison summary's figures per pair as of a moment, in one grouped query
   (`liaison_activity`).
 - `erasure`: forgetting a person and everything about them (`forget_person`, `Erasure`,
-  `CannotForget`).
+  `CannotForget`), and the key of the answer that asks a coordinator to confirm it.
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -36,7 +36,7 @@ One module per concern; every public name is re-exported here, so callers write
 from __future__ import annotations
 
 from .addresses import AddressChange, AddressChangeError, change_address
-from .erasure import CannotForget, Erasure, forget_person
+from .erasure import CannotForget, Erasure, forget_confirmation_key, forget_person
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
@@ -190,6 +190,7 @@ __all__ = [
     # erasure
     "CannotForget",
     "Erasure",
+    "forget_confirmation_key",
     "forget_person",
     # times
     "as_utc",

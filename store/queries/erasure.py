@@ -26,6 +26,7 @@ scans are over the outbox's unsent rows (by the database, for the text) and the 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -108,9 +109,16 @@ class _Target:
     letter_ids: tuple[int, ...]
 
 
-def forget_person(session: Session, email: str, now: datetime, by: str, *, dry_run: bool = False) -> Erasure:
+def forget_confirmation_key(address: str) -> str:
+    """How the key of the program's answer asking a coordinator to confirm `forget ADDRESS` starts:
+    a reply to that answer confirms it. A digest, not the address; the erasure deletes the answer."""
+    return f"reply:forget:{hashlib.sha256(address.strip().lower().encode()).hexdigest()[:24]}:"
+
+
+def forget_person(session: Session, email: str, now: datetime, by: str | None, *, dry_run: bool = False) -> Erasure:
     """Remove the person known by `email` (their address or an alias) and everything about them.
-    `by` names who asked, for the audit entry recording that an erasure happened. With `dry_run`
+    `by` names who asked, for the audit entry recording that an erasure happened (None: the
+    caller audits it, as a coordinator's command is). With `dry_run`
     the same work is done in a savepoint rolled back: the counts are exactly what would go.
     Raises CannotForget for an unknown address or a staff member."""
     target = _target(session, email)
@@ -123,7 +131,7 @@ def forget_person(session: Session, email: str, now: datetime, by: str, *, dry_r
         savepoint.rollback()
 
 
-def _erase(session: Session, target: _Target, now: datetime, by: str) -> Erasure:
+def _erase(session: Session, target: _Target, now: datetime, by: str | None) -> Erasure:
     def removed(statement: Delete | Update) -> int:
         return session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
 
@@ -161,7 +169,8 @@ def _erase(session: Session, target: _Target, now: datetime, by: str) -> Erasure
     # and intake reloads the roster it caches.
     people_changed(session, target.partner_ids)
     bump_roster_version(session)
-    session.add(AuditEntry(at=now, coordinator=by, command="forget", result=f"forgot {erasure.summary()}"))
+    if by is not None:
+        session.add(AuditEntry(at=now, coordinator=by, command="forget", result=f"forgot {erasure.summary()}"))
     session.flush()  # within the savepoint of a dry run, which then undoes it with the rest
     return erasure
 
@@ -236,6 +245,9 @@ def _outbox_ids(session: Session, target: _Target) -> list[int]:
     )
     addresses = set(target.addresses)
     found = {row.id for row in rows if row.pair_id in target.pair_ids or addresses & set(row.recipients.split())}
+    for address in target.addresses:  # the answers that asked a coordinator to confirm forgetting them
+        confirming = col(OutboxMessage.key).startswith(forget_confirmation_key(address), autoescape=True)
+        found.update(session.execute(select(OutboxMessage.id).where(confirming)).scalars())
     needles = [a.encode() for a in target.addresses] + ([target.name.encode()] if target.name else [])
     unsent = OutboxMessage.raw.isnot(None)  # type: ignore[union-attr]
     for needle in needles:
