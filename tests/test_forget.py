@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 from conftest import PROGRAM_ADDRESS, Daemon, Program, dsn_for, message, reply, send_each
 from in_process import in_process
+from mentormail.parsers.tokens import Claims, Purpose, make_token, reply_address
 from test_mail_instructions import answers_to, first_mail, kind_to, text_of, to_program
 from test_replies_daemon import SURVEY
-from test_reply_answers import LATER, ROUND_STARTS, SURVEY_OPEN, command_mail
+from test_reply_answers import LATER, ROUND_STARTS, SURVEY_OPEN
 
 BEN = "ben@example.net"
 # What would name Ben: his address and his surname (ASCII, so no encoding can hide it).
@@ -134,6 +137,20 @@ def test_vacuum_alone_rewrites_the_store_and_forget_needs_an_address_or_it(progr
     assert program.cli("forget", "--vacuum").stdout == "vacuumed the store\n"
     usage = program.cli("forget", check=False)
     assert usage.returncode == 2 and "EMAIL, or --vacuum alone" in usage.stderr
+
+
+def command_mail(program: Program, text: str) -> EmailMessage:
+    """A coordinator's reply to a digest of ours (its reply address signed for her), on either store."""
+    secret = (program.root / "secret").read_bytes().strip()
+    ((coordinator,),) = program.sql("SELECT id FROM person WHERE email = 'coordinator@example.org'")
+    claims = Claims(Purpose.REPLY, coordinator, "digest", LATER.date() + timedelta(days=30))
+    msg = EmailMessage()
+    msg["From"] = "Rosa Okafor <coordinator@example.org>"
+    msg["To"] = reply_address(PROGRAM_ADDRESS, make_token(secret, claims))
+    msg["Subject"] = "Re: digest"
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    msg.set_content(text)
+    return msg
 
 
 def test_a_coordinator_forgets_by_email_only_when_she_confirms_in_reply_to_our_answer(program: Program) -> None:
