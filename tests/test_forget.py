@@ -158,6 +158,7 @@ def test_a_coordinator_forgets_by_email_only_when_she_confirms_in_reply_to_our_a
         daemon.run_at(ROUND_STARTS)
         for sender, to in (("ana@example.org", BEN), ("ana@example.org", "cleo@example.net")):
             daemon.ingest(message(sender, [to], [PROGRAM_ADDRESS], date=LATER), LATER)
+        daemon.ingest(command_mail(program, "pause p1\npause p2\n"), LATER)
         daemon.ingest(command_mail(program, f"forget {BEN}"), LATER)
         asked = answers_to(daemon, LATER, "coordinator@example.org")[-1]
         assert f"forget {BEN}: not done yet: this would forget 1 person, 1 pair, 1 contact event" in text_of(asked)
@@ -176,9 +177,14 @@ def test_a_coordinator_forgets_by_email_only_when_she_confirms_in_reply_to_our_a
 
     assert sorted(program.status()) == ["p2", "p3"]
     audit = program.sql("SELECT command, result FROM auditentry ORDER BY id")
-    assert not [entry for entry in audit if any(BEN in text or "O'Brien" in text for text in entry)], audit
+    assert not [entry for entry in audit if any(BEN in text or "O'Brien" in text or "p1" in text for text in entry)]
+    assert audit[:2] == [("ERASED", "ERASED"), ("pause p2", "done: pair p2 is paused")], audit
     assert [entry for entry in audit if entry[0] == "forget"] == [
-        ("forget", "done: forgot 1 person, 1 pair, 1 contact event, 3 mails in the outbox, 2 audit entries rewritten")
+        (
+            "forget",
+            "done: forgot 1 person, 1 pair, 1 contact event, 3 mails in the outbox, 1 command use, "
+            "3 audit entries rewritten",
+        )
     ]
     program.cli("forget", "--vacuum")
     assert traces(program) == []

@@ -118,9 +118,9 @@ def forget_confirmation_key(address: str) -> str:
 def forget_person(session: Session, email: str, now: datetime, by: str | None, *, dry_run: bool = False) -> Erasure:
     """Remove the person known by `email` (their address or an alias) and everything about them.
     `by` names who asked, for the audit entry recording that an erasure happened (None: the
-    caller audits it, as a coordinator's command is). With `dry_run`
-    the same work is done in a savepoint rolled back: the counts are exactly what would go.
-    Raises CannotForget for an unknown address or a staff member."""
+    caller audits it, as a coordinator's command is). With `dry_run` the same work is done in a
+    savepoint rolled back: the counts are exactly what would go. Raises CannotForget for an
+    unknown address or a staff member."""
     target = _target(session, email)
     if not dry_run:
         return _erase(session, target, now, by)
@@ -264,9 +264,10 @@ def _bytes_contain(session: Session, needle: bytes) -> ColumnElement[bool]:
 
 def _mentions(target: _Target) -> list[re.Pattern[str]]:
     """A command or audit line that is about them: an address, their name, one of their pairs'
-    ids or letters as a word (`pause p1`, `approve letter 3`, not `pause p10`)."""
-    words = [*target.addresses, *target.pair_ids, *(f"letter {n}" for n in target.letter_ids)]
-    patterns = [re.compile(rf"(?<![\w.@-]){re.escape(word)}(?![\w@-])", re.IGNORECASE) for word in words]
+    ids or letters as a word (`pause p1`, `approve letter #3`, not `pause p10`)."""
+    words = [re.escape(word) for word in (*target.addresses, *target.pair_ids)]
+    words += [rf"letter\s+#?{n}" for n in target.letter_ids]
+    patterns = [re.compile(rf"(?<![\w.@-]){word}(?![\w@-])", re.IGNORECASE) for word in words]
     if target.name:
         patterns.append(re.compile(re.escape(target.name), re.IGNORECASE))
     return patterns
