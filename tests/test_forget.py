@@ -188,3 +188,11 @@ def test_a_coordinator_forgets_by_email_only_when_she_confirms_in_reply_to_our_a
     ]
     program.cli("forget", "--vacuum")
     assert traces(program) == []
+
+
+def test_forget_by_an_alias_forgets_the_person_and_the_alias(program: Program) -> None:
+    program.sql("UPDATE person SET aliases = 'ben.obrien@work.example' WHERE email = :ben", ben=BEN)
+    done = program.cli("forget", "Ben.OBrien@work.example", "--yes")
+    assert done.stdout == "forgot 1 person, 1 pair\n"
+    assert program.sql("SELECT count(*) FROM person WHERE email = :ben", ben=BEN) == [(0,)]
+    assert all(b"ben.obrien@work.example" not in data for data in stored_bytes(program).values())
