@@ -10,7 +10,6 @@ Message-ID, against the outbox's own record of what it sent.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time as clock
 from collections import Counter
 from collections.abc import Iterator
@@ -39,8 +38,7 @@ def outbox(program: Program, *args: str) -> list[dict]:
 
 def sent_message_ids(program: Program) -> list[str]:
     """The Message-IDs of the outbox's mail, as the store recorded them (the real SQLite file)."""
-    with sqlite3.connect(program.database) as database:
-        return [f"<{mid}>" for (mid,) in database.execute("SELECT message_id FROM outboxmessage")]
+    return [f"<{mid}>" for (mid,) in program.sql("SELECT message_id FROM outboxmessage")]
 
 
 def arrived_once(program: Program, relay: Relay) -> bool:

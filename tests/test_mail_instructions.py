@@ -9,8 +9,8 @@ mentors Ben (p1) and Cléo (p2), Dev mentors Eve (p3).
 
 from __future__ import annotations
 
+import json
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -50,8 +50,12 @@ def text_of(mail: EmailMessage) -> str:
 
 
 def contacts(program: Program) -> list[tuple[str, str, str, str]]:
-    with sqlite3.connect(program.database) as db:
-        return db.execute("SELECT pair_id, direction, channel, source FROM contactevent ORDER BY id").fetchall()
+    return program.sql("SELECT pair_id, direction, channel, source FROM contactevent ORDER BY id")
+
+
+def survey_answers(program: Program) -> list[dict]:
+    """Each stored survey response's answers (a JSON column: text on SQLite, parsed on PostgreSQL)."""
+    return [json.loads(a) if isinstance(a, str) else a for (a,) in program.sql("SELECT answers FROM surveyresponse")]
 
 
 def to_program(sender: str, body: str, when: datetime, subject: str = "Update") -> EmailMessage:
@@ -162,8 +166,7 @@ def test_a_pairing_mail_asks_for_a_call_report_and_it_counts(program: Program) -
 
 
 def checkin_of(program: Program) -> list[tuple]:
-    with sqlite3.connect(program.database) as db:
-        return db.execute("SELECT pair_id, rating, wants_contact FROM checkinreply").fetchall()
+    return program.sql("SELECT pair_id, rating, wants_contact FROM checkinreply")
 
 
 def test_a_checkin_answered_as_its_example_is_kept(program: Program) -> None:
@@ -204,8 +207,7 @@ def test_a_survey_answered_as_asked_and_corrected_in_reply_to_the_confirmation(p
         outcome = daemon.ingest(reply(confirmation, "ben@example.net", "2. no\n"), SURVEY_OPEN + timedelta(hours=1))
 
     assert outcome.kind is OutcomeKind.SURVEY_REPLY, outcome.reason
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT answers FROM surveyresponse").fetchall() == [('{"recommend": false, "useful": 4}',)]
+    assert survey_answers(program) == [{"recommend": False, "useful": 4}]
 
 
 # --- the round's end and letters -----------------------------------------------------------------
@@ -219,8 +221,7 @@ def test_letter_in_reply_to_the_round_end_mail_asks_for_a_letter(program: Progra
         outcome = daemon.ingest(reply(closing, "dev@example.org", "letter\n"), ROUND_ENDED + timedelta(hours=1))
 
     assert outcome.kind is OutcomeKind.LETTER_REQUEST
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT pair_id FROM letterrequest").fetchall() == [("p3",)]
+    assert program.sql("SELECT pair_id FROM letterrequest") == [("p3",)]
 
 
 def digest_for(daemon: InProcess, after: datetime) -> tuple[EmailMessage, datetime]:
@@ -281,8 +282,7 @@ def test_a_survey_reminder_answered_as_asked_is_kept(program: Program) -> None:
         outcome = daemon.ingest(reply(reminder, "eve@example.com", "1. 5\n2. yes\n"), when)
 
     assert outcome.kind is OutcomeKind.SURVEY_REPLY, outcome.reason
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT answers FROM surveyresponse").fetchall() == [('{"recommend": true, "useful": 5}',)]
+    assert survey_answers(program) == [{"recommend": True, "useful": 5}]
 
 
 def test_decline_letter_in_reply_to_the_digest_closes_the_request(program: Program) -> None:
@@ -296,5 +296,4 @@ def test_decline_letter_in_reply_to_the_digest_closes_the_request(program: Progr
         outcome = daemon.ingest(reply(digest, "coordinator@example.org", f"decline letter {number} too early\n"), when)
 
     assert outcome.kind is OutcomeKind.COMMAND, outcome.reason
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT status, reason FROM letterrequest").fetchall() == [("declined", "too early")]
+    assert program.sql("SELECT status, reason FROM letterrequest") == [("declined", "too early")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -250,16 +249,15 @@ def test_a_mail_the_backend_refuses_outright_is_given_up_and_the_rest_are_sent(
 def test_outbox_retry_composes_again_a_mail_that_was_set_aside_once_its_cause_is_fixed(program: Program) -> None:
     """A set-aside mail has no message to send again: `outbox retry` removes it, and the planner
     composes it anew (here once the name that broke its headers is corrected)."""
-    with sqlite3.connect(program.database) as db:
-        db.execute("UPDATE person SET name = ? WHERE email = 'dev@example.org'", ("Dev\r\nBcc: attacker@evil.example",))
+    injected = "Dev\r\nBcc: attacker@evil.example"
+    program.sql("UPDATE person SET name = :name WHERE email = 'dev@example.org'", name=injected)
     with in_process(program) as daemon:
         delivered = daemon.run_at(FIRST_MORNING)
     assert [m["To"] for m in delivered if "eve@example.com" in str(m["To"])] == []
     [set_aside] = json.loads(program.cli("outbox", "--failed", "--json").stdout)["mail"]
     assert set_aside["key"] == "pairing:pair-p3" and set_aside["reason"].startswith("could not be composed")
 
-    with sqlite3.connect(program.database) as db:
-        db.execute("UPDATE person SET name = 'Dev Patel' WHERE email = 'dev@example.org'")
+    program.sql("UPDATE person SET name = 'Dev Patel' WHERE email = 'dev@example.org'")
     retried = program.cli("outbox", "retry", "pairing:pair-p3").stdout
     assert retried.startswith("re-queued 1 mail") and "composed again" in retried
     assert not json.loads(program.cli("outbox", "--failed", "--json").stdout)["mail"]

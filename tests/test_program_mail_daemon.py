@@ -30,12 +30,14 @@ dev@example.org,Dev Patel,eve@example.com,ليلى حداد,p3,{TODAY}
 EXPECTED_FIRST_DAY = {"pairing": 3, "topic": 6}  # a pairing mail per pair, month 1's topic to each
 
 
-def starting_today(program: Program, relay: Relay) -> None:
+def starting_today(program: Program, relay: Relay, schedule: str = "") -> None:
+    """`schedule`: more [schedule] lines."""
     (program.root / "today.csv").write_text(ROSTER_STARTING_TODAY, encoding="utf-8")
     program.starts_on = str(TODAY)  # the round starts today (and so ends nine months on)
     program.deliver_to(
         relay.controller.port,
-        """
+        schedule
+        + """
 [[topics]]
 title = "Getting to know each other"
 prompts = ["How do you like to communicate?"]
@@ -83,7 +85,9 @@ def test_killed_and_restarted_mid_delivery_sends_nothing_twice_and_skips_nothing
     slow = Relay(delay=0.4)
     slow.controller.start()
     try:
-        starting_today(program, slow)
+        # On SQLite the restarted daemon ends its predecessor's delivery claims at start; on
+        # PostgreSQL (other daemons may be sending) they expire after delivery_claim_seconds.
+        starting_today(program, slow, "" if program.on_sqlite else "delivery_claim_seconds = 3\n")
         daemon.start()
         wait_until(lambda: len(slow.received) >= 2, interval=0.05)
         daemon.stop(9)  # SIGKILL
@@ -169,7 +173,7 @@ def five_weeks_in(program: Program, relay: Relay) -> None:
     (program.root / "late.csv").write_text(ROSTER_FIVE_WEEKS_AGO, encoding="utf-8")
     program.starts_on = str(FIVE_WEEKS_AGO)
     program.deliver_to(relay.controller.port, TWO_TOPICS)
-    program.database.unlink(missing_ok=True)
+    program.fresh_store()
     program.cli("import-roster", str(program.root / "late.csv"))
 
 

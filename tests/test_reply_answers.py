@@ -11,7 +11,6 @@ Eve (p3).
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -32,8 +31,8 @@ SURVEY_OPEN = datetime(2027, 5, 20, 16, tzinfo=timezone.utc)
 
 
 def person_id(program: Program, email: str) -> int:
-    with sqlite3.connect(program.database) as db:
-        return db.execute("SELECT id FROM person WHERE email = ?", (email,)).fetchone()[0]
+    [(found,)] = program.sql("SELECT id FROM person WHERE email = :email", email=email)
+    return found
 
 
 def command_mail(program: Program, text: str, reference: str = "digest", subject: str = "Re: digest") -> EmailMessage:
@@ -55,9 +54,22 @@ def answer_to(daemon: InProcess, moment: datetime, address: str) -> str:
     return text_of(answers_to(daemon, moment, address)[-1])
 
 
+def moment(stored_value: str | datetime) -> datetime:
+    """A stored UTC moment: ISO text on SQLite, a naive datetime on PostgreSQL."""
+    value = datetime.fromisoformat(stored_value) if isinstance(stored_value, str) else stored_value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def stored(program: Program) -> str:
+    """Everything the store holds, as text: the SQLite file and its WAL, or a pg_dump."""
+    if not program.on_sqlite:
+        return "".join(program.stored_text().values())
+    files = program.database.parent.glob(program.database.name + "*")
+    return "".join(path.read_bytes().decode("latin-1") for path in files)
+
+
 def records(program: Program) -> list[tuple[str, str]]:
-    with sqlite3.connect(program.database) as db:
-        return db.execute("SELECT outcome, address FROM intakerecord ORDER BY id").fetchall()
+    return program.sql("SELECT outcome, address FROM intakerecord ORDER BY id")
 
 
 # --- 1. pair, with names -------------------------------------------------------------------------
@@ -73,10 +85,9 @@ def test_pair_with_names_makes_a_named_pair_and_the_answer_names_its_id(program:
 
     (pair_id,) = re.findall(r"done: pair (\S+): Fay Green <fay@example.org> with Gus O'Hara <gus@example.net>", answer)
     assert [m["Subject"] for m in welcome] == ["Welcome to Test mentoring round: Fay Green and Gus O'Hara"]
-    with sqlite3.connect(program.database) as db:
-        assert db.execute(
-            "SELECT name FROM person JOIN pair ON mentor_id = person.id WHERE pair.id = ?", (pair_id,)
-        ).fetchall() == [("Fay Green",)]
+    assert program.sql(
+        "SELECT name FROM person JOIN pair ON mentor_id = person.id WHERE pair.id = :pair", pair=pair_id
+    ) == [("Fay Green",)]
 
 
 def test_pair_with_bare_addresses_keeps_working_and_names_the_pair(program: Program) -> None:
@@ -145,7 +156,7 @@ def test_a_coordinators_copy_of_her_mail_to_a_participant_is_not_a_forgery(progr
     assert contacts(program) == []
     assert len(answers) == 1  # one a day, however many copies
     assert "reply to" in text_of(answers[0]) and "digest" in text_of(answers[0])
-    assert canary.encode() not in program.database.read_bytes()
+    assert canary not in stored(program)
 
 
 def test_a_command_to_the_plain_address_is_answered_with_how_to_give_commands(program: Program) -> None:
@@ -167,8 +178,7 @@ def test_a_liaisons_copy_of_her_mail_to_a_mentor_counts_nothing(program: Program
         outcome = daemon.ingest(copy, LATER)
 
     assert outcome.kind not in (OutcomeKind.SPOOFED, OutcomeKind.QUESTION, OutcomeKind.CONTACT), outcome.reason
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT count(*) FROM questionmessage").fetchone() == (0,)
+    assert program.sql("SELECT count(*) FROM questionmessage") == [(0,)]
 
 
 def test_a_command_with_an_altered_reply_address_is_still_spoofed(program: Program) -> None:
@@ -217,10 +227,9 @@ def test_a_call_reported_with_only_a_date_is_on_that_date(program: Program) -> N
     with in_process(program) as daemon:
         daemon.run_at(ROUND_STARTS)
         daemon.ingest(to_program("eve@example.com", "phone call 30 min on 3 November\n", when), when)
-    with sqlite3.connect(program.database) as db:
-        (occurred,) = db.execute("SELECT occurred_at FROM contactevent").fetchone()
+    [(occurred,)] = program.sql("SELECT occurred_at FROM contactevent")
     assert (
-        datetime.fromisoformat(occurred).replace(tzinfo=timezone.utc).astimezone(CHICAGO).date().isoformat()
+        moment(occurred).astimezone(CHICAGO).date().isoformat()
         == "2026-11-03"
     )
     assert program.status()["p3"]["last_contact"][:10] == "2026-11-03"
@@ -231,9 +240,8 @@ def test_a_call_reported_today_early_in_the_morning_is_not_in_the_future(program
     with in_process(program) as daemon:
         daemon.run_at(ROUND_STARTS)
         daemon.ingest(to_program("eve@example.com", "call 30 min today\n", early), early)
-    with sqlite3.connect(program.database) as db:
-        (occurred,) = db.execute("SELECT occurred_at FROM contactevent").fetchone()
-    assert datetime.fromisoformat(occurred).replace(tzinfo=timezone.utc) <= early
+    [(occurred,)] = program.sql("SELECT occurred_at FROM contactevent")
+    assert moment(occurred) <= early
 
 
 # --- 7. check-in comments ----------------------------------------------------------------------
@@ -257,8 +265,7 @@ def test_a_checkin_reply_in_words_gets_the_rating_question_back(program: Program
         checkin, when = first_mail(daemon, "checkin", "dev@example.org", days=40)
         daemon.ingest(reply(checkin, "dev@example.org", "Pretty well, thanks! No need for the liaison.\n"), when)
         answer = answer_to(daemon, when, "dev@example.org")
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT rating, wants_contact FROM checkinreply").fetchall() == [(None, 0)]
+    assert program.sql("SELECT rating, wants_contact FROM checkinreply") == [(None, False)]
     assert "from 1 (not well) to 5 (very well)" in answer and "Eve Cohen" in answer
 
 
@@ -298,8 +305,7 @@ def test_a_second_approval_of_a_letter_says_it_was_already_approved(program: Pro
     with in_process(program) as daemon:
         daemon.run_at(ROUND_STARTS)
         daemon.ingest(to_program("dev@example.org", "letter please\n", LATER), LATER)
-        with sqlite3.connect(program.database) as db:
-            (number,) = db.execute("SELECT id FROM letterrequest").fetchone()
+        [(number,)] = program.sql("SELECT id FROM letterrequest")
         daemon.ingest(command_mail(program, f"approve letter {number}\n", "digest-1"), LATER)
         daemon.ingest(command_mail(program, f"approve letter {number}\n", "digest-2"), LATER + timedelta(hours=1))
         answer = answer_to(daemon, LATER + timedelta(hours=1), "coordinator@example.org")
@@ -341,8 +347,7 @@ def test_a_strangers_question_to_the_program_is_forwarded_in_the_digest(program:
     assert "zed@elsewhere.example" in text_of(digest)
     attached = [part.get_content() for part in digest.iter_attachments() if part.get_content_type() == "message/rfc822"]
     assert [str(m["Subject"]) for m in attached] == ["How do I join?"]
-    with sqlite3.connect(program.database) as db:  # forwarded, then wiped
-        assert db.execute("SELECT raw FROM questionmessage").fetchall() == [(None,)]
+    assert program.sql("SELECT raw FROM questionmessage") == [(None,)]  # forwarded, then wiped
 
 
 def test_a_strangers_copy_of_mail_to_a_participant_is_not_read(program: Program) -> None:
@@ -355,6 +360,5 @@ def test_a_strangers_copy_of_mail_to_a_participant_is_not_read(program: Program)
         outcome = daemon.ingest(copy, LATER)
 
     assert outcome.kind is OutcomeKind.UNKNOWN_SENDER
-    with sqlite3.connect(program.database) as db:
-        assert db.execute("SELECT count(*) FROM questionmessage").fetchone() == (0,)
-    assert canary.encode() not in program.database.read_bytes()
+    assert program.sql("SELECT count(*) FROM questionmessage") == [(0,)]
+    assert canary not in stored(program)
