@@ -165,7 +165,9 @@ def test_init_writes_a_config_that_checks_ok_and_a_private_secret(tmp_path: Path
 
     checked = mentormail("-c", str(config), "check-config", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.strip().endswith(": OK")
+    first, store = checked.stdout.strip().splitlines()
+    assert first.endswith(": OK")
+    assert store.startswith("store: ") and "no schema yet" in store  # a new program's store is made by its first run
 
 
 def test_the_starter_roster_imports_into_the_starter_config(tmp_path: Path) -> None:
