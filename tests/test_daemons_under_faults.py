@@ -1,8 +1,9 @@
-"""Three daemons on one PostgreSQL database, one of them SIGKILLed now and then (issue 11, part 3).
+"""Three daemons on one PostgreSQL database, one of them SIGKILLed at random moments (issue 11, part 3).
 
 The same stream of CC copies and phone-call reports goes to all three over SMTP, as two MX hosts
 and a backup would hand it over, while the planner has a round's mail due and the daemons deliver
-it to one relay. Every few seconds one daemon is killed without warning and started again. Then:
+it to one relay. Five times, at random places in the stream, one daemon is killed without warning
+and started again. Then:
 
 - every message some daemon acknowledged is one contact event (a report: one phone event);
 - every report's effect happened once (one confirmation to its sender);
@@ -13,11 +14,11 @@ it to one relay. Every few seconds one daemon is killed without warning and star
 
 from __future__ import annotations
 
+import queue
 import random
 import signal
 import smtplib
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -34,7 +35,7 @@ DAEMONS = 3
 COPIES = 450
 REPORTS = 15
 PAIRS = 40  # beside the test roster's three: mail for the planner to have due while the stream goes on
-KILL_EVERY = (1.0, 3.0)  # seconds between kills, at random
+KILLS = 5  # SIGKILLs of a daemon chosen at random, at random places in the stream
 DELIVERY_CLAIM_SECONDS = 5  # a killed daemon's claims expire quickly, so the test can wait them out
 
 
@@ -81,14 +82,11 @@ def test_three_daemons_with_kills_count_every_message_once_and_send_every_mail_o
     program = daemons[0].program
     chance = random.Random(11)
     kills: list[str] = []
-    streaming = threading.Event()
-    streaming.set()
+    kill_requests: queue.Queue[bool] = queue.Queue()
 
     def killer() -> None:
-        while streaming.is_set():
-            time.sleep(chance.uniform(*KILL_EVERY))
-            if not streaming.is_set():
-                break
+        # Each request kills a daemon chosen at random, while the stream goes on, and starts it again.
+        while kill_requests.get():
             victim = chance.choice(daemons)
             assert victim.process is not None
             victim.process.send_signal(signal.SIGKILL)
@@ -110,14 +108,21 @@ def test_three_daemons_with_kills_count_every_message_once_and_send_every_mail_o
     stream = copies[:]
     for n, report in enumerate(reports):
         stream.insert(n * (COPIES // REPORTS), report)
+    # The kills land at random places in the stream (the same places each run), however fast it goes.
+    kill_at = set(chance.sample(range(20, len(stream) - 20), KILLS))
     thread = threading.Thread(target=killer)
     try:
         thread.start()
-        unacknowledged = [msg["Message-ID"] for msg in stream if offer(daemons, msg) == 0]
-        streaming.clear()
-        thread.join(timeout=120)
+        unacknowledged = []
+        for index, msg in enumerate(stream):
+            if index in kill_at:
+                kill_requests.put(True)
+            if offer(daemons, msg) == 0:
+                unacknowledged.append(msg["Message-ID"])
+        kill_requests.put(False)
+        thread.join(timeout=300)
         assert unacknowledged == []  # two daemons were always up to take each message
-        assert len(kills) >= 3, f"the test should have killed daemons a few times ({kills})"
+        assert len(kills) == KILLS
 
         # Every message, one event; every report, one phone event.
         assert program.sql("SELECT channel, count(*) FROM contactevent GROUP BY channel ORDER BY channel") == [
@@ -152,8 +157,8 @@ def test_three_daemons_with_kills_count_every_message_once_and_send_every_mail_o
         for daemon in daemons:
             assert "Traceback" not in daemon.log(), daemon.log()[-3000:]
     finally:
-        streaming.clear()
-        thread.join(timeout=120)
+        kill_requests.put(False)
+        thread.join(timeout=300)
         codes = [daemon.stop() for daemon in daemons if daemon.process is not None]
         relay.controller.stop()
     assert all(code == 0 for code in codes), codes
