@@ -46,9 +46,7 @@ class StoreDescription:
 
 def describe(url: str) -> StoreDescription:
     """Reach the store without migrating or creating it; raises SQLAlchemyError if it cannot be reached."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head() or ""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "")
@@ -66,9 +64,18 @@ def describe(url: str) -> StoreDescription:
         where = f"SQLite file {parsed.database}"
     else:
         server = ".".join(str(part) for part in version[:2])
-        where = f"{parsed.get_backend_name().title()} {server} at {parsed.host}:{parsed.port or 5432}/{parsed.database}"
-        where = where.replace("Postgresql", "PostgreSQL")
+        name = _SERVER_NAMES.get(parsed.get_backend_name(), parsed.get_backend_name())
+        where = f"{name} {server} at {parsed.host}:{parsed.port or 5432}/{parsed.database}"
     return StoreDescription(where, revision, head)
+
+
+_SERVER_NAMES = {"postgresql": "PostgreSQL"}
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 class Store:
@@ -96,8 +103,7 @@ class Store:
         """Bring the schema to the newest revision; a no-op when it is already there. On
         PostgreSQL, daemons starting together take turns (an advisory lock for the transaction):
         the first upgrades, the others then find the schema at head."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        config = _alembic_config()
         with self.engine.begin() as connection:
             locks.wait_in_transaction(connection, locks.MIGRATIONS)
             config.attributes["connection"] = connection
