@@ -32,9 +32,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 if __package__ in (None, ""):  # run as `python tests/bench/scale.py`: make `tests.` importable
     sys.path.insert(0, str(REPO))
-# tests/conftest.py imports its neighbours (postgres_server) as pytest lets it, from tests/ itself.
-if str(HERE.parent) not in sys.path:
-    sys.path.append(str(HERE.parent))
 
 from tests.bench import stores  # noqa: E402
 from tests.bench.stores import ScaleStore  # noqa: E402
