@@ -115,7 +115,7 @@ class OutboxMessage(SQLModel, table=True):
     # pair's own calendar then (DESIGN.md, "Catching up"); None only on rows a test writes by hand.
     composed_at: datetime | None = None
     last_error: str = ""  # a reason without content ("451 from relay", "connection refused")
-    sent_at: datetime | None = None
+    sent_at: datetime | None = Field(default=None, index=True)  # indexed: the send rate counts by it
     # Until when a delivering daemon has this mail to itself (queries.claim_for_delivery); marking
     # it sent or failed ends the claim, and a claim its daemon did not live to end expires.
     claimed_until: datetime | None = None
