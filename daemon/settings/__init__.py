@@ -11,7 +11,8 @@ directory, so the daemon behaves the same whichever directory it is started from
 
 
 The package: `model.py` (what a validated config is), `loading.py` (reading the file, section by
-section) and `table.py` (one TOML table read with care, and `ConfigError`).
+section), `table.py` (one TOML table read with care, and `ConfigError`) and `oauth2.py` (the
+`[oauth2]` tables and their providers' keys).
 """
 
 from .loading import load_settings
@@ -36,15 +37,21 @@ from .model import (
     TopicSettings,
     Weekday,
 )
+from .oauth2 import PROVIDERS as OAUTH2_PROVIDERS
+from .oauth2 import AuthMethod, GenericOAuth2Settings, OAuth2Settings, read_secret
 from .table import ConfigError
 
 __all__ = [
+    "OAUTH2_PROVIDERS",
     "Audience",
+    "AuthMethod",
     "Backend",
     "ConfigError",
     "DeliverySettings",
+    "GenericOAuth2Settings",
     "ImapIntakeSettings",
     "LetterSettings",
+    "OAuth2Settings",
     "PeopleSettings",
     "ProgramSettings",
     "QuestionKind",
@@ -60,4 +67,5 @@ __all__ = [
     "TopicSettings",
     "Weekday",
     "load_settings",
+    "read_secret",
 ]

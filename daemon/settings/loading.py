@@ -35,6 +35,8 @@ from .model import (
     TopicSettings,
     Weekday,
 )
+from .oauth2 import AuthMethod, OAuth2Settings, read_oauth2
+from .oauth2 import read_table as read_oauth2_table
 from .table import (
     REQUIRED,
     ConfigError,
@@ -48,7 +50,7 @@ from .table import (
 # Top-level tables, and the one top-level key (templates_dir).
 _SECTIONS = (
     "program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "security", "letters",
-    "templates_dir",
+    "oauth2", "templates_dir",
 )  # fmt: skip
 
 
@@ -64,11 +66,11 @@ _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
 
 _IMAP_INTAKE_KEYS = (
     "enabled", "host", "port", "security", "username", "password", "password_file",
-    "folder", "after_logging", "idle_seconds", "auth_retry_seconds",
+    "folder", "after_logging", "idle_seconds", "auth_retry_seconds", "auth", "oauth2",
 )  # fmt: skip
 
 
-_RELAY_KEYS = ("host", "port", "security", "username", "password", "password_file")
+_RELAY_KEYS = ("host", "port", "security", "username", "password", "password_file", "auth", "oauth2")
 
 
 _SCHEDULE_KEYS = (
@@ -119,8 +121,11 @@ def load_settings(path: Path) -> Settings:
     store = _store(root.table("store", ("url",)), base)
     intake = root.table("intake", ("smtp", "imap"))
     intake_smtp = _intake_smtp(intake.table("smtp", _SMTP_INTAKE_KEYS))
-    intake_imap = _intake_imap(intake.table("imap", _IMAP_INTAKE_KEYS), base)
-    delivery = _delivery(root.table("delivery", ("backend", "maildir", "smtp")), base)
+    imap_table = intake.table("imap", _IMAP_INTAKE_KEYS)
+    delivery_table = root.table("delivery", ("backend", "maildir", "smtp"))
+    oauth2 = _program_oauth2(root, base, imap_table, delivery_table)
+    intake_imap = _intake_imap(imap_table, base, oauth2)
+    delivery = _delivery(delivery_table, base, oauth2)
     people = _people(root.table("people", ("coordinators", "liaison")))
     schedule = _schedule(root.table("schedule", _SCHEDULE_KEYS))
     return Settings(
@@ -243,9 +248,37 @@ def _intake_smtp(table: Table) -> SmtpIntakeSettings:
     )
 
 
-def _intake_imap(table: Table, base: Path) -> ImapIntakeSettings:
+def _program_oauth2(root: Table, base: Path, imap: Table, delivery: Table) -> OAuth2Settings | None:
+    """The program's [oauth2] table, read whenever it is written (a typo in it is an error even
+    before a section uses it); its secret files are checked when a section in use takes it."""
+    if "oauth2" not in root.data:
+        return None
+    relay = delivery.get("smtp", dict, {})
+    used = (
+        imap.get("enabled", bool, False) and imap.get("auth", str, "") == "oauth2" and "oauth2" not in imap.data
+    ) or (
+        delivery.get("backend", str, "") == "smtp" and relay.get("auth") == "oauth2" and "oauth2" not in relay
+    )
+    return read_oauth2_table(root.file, "oauth2", root.get("oauth2", dict), base, bool(used))
+
+
+def _auth(
+    table: Table, base: Path, program_oauth2: OAuth2Settings | None, *, in_use: bool
+) -> tuple[AuthMethod, OAuth2Settings | None]:
+    """`auth` and the oauth2 settings it names (none for a password). With oauth2 there is no
+    password to give: one written would be a leftover that is never used, so it is refused."""
+    auth = cast(AuthMethod, table.choice("auth", "password", get_args(AuthMethod)))
+    if auth == "oauth2":
+        for key in ("password", "password_file"):
+            if key in table.data:
+                raise table.error(key, 'not used with auth = "oauth2" (remove it)')
+    return auth, read_oauth2(table, program_oauth2, base, auth=auth, in_use=in_use)
+
+
+def _intake_imap(table: Table, base: Path, program_oauth2: OAuth2Settings | None) -> ImapIntakeSettings:
     defaults = ImapIntakeSettings()
     enabled = table.flag("enabled", defaults.enabled)
+    auth, oauth2 = _auth(table, base, program_oauth2, in_use=enabled)
     settings = ImapIntakeSettings(
         enabled=enabled,
         host=table.text("host", defaults.host),
@@ -253,13 +286,15 @@ def _intake_imap(table: Table, base: Path) -> ImapIntakeSettings:
         security=cast(Security, table.choice("security", defaults.security, get_args(Security))),
         username=table.text("username", defaults.username),
         password=_password(table, base, in_use=enabled),
+        auth=auth,
+        oauth2=oauth2,
         folder=table.text("folder", defaults.folder),
         after_logging=_after_logging(table, defaults.after_logging),
         idle_seconds=table.integer("idle_seconds", defaults.idle_seconds, low=1, high=29 * 60),
         auth_retry_seconds=table.integer("auth_retry_seconds", defaults.auth_retry_seconds, low=1, high=3600),
     )
     if enabled:
-        for key in ("host", "username", "password"):
+        for key in ("host", "username", "password") if auth == "password" else ("host", "username"):
             if not getattr(settings, key):
                 also = " (or password_file)" if key == "password" else ""
                 raise table.error(key, f"required{also} when intake.imap.enabled = true")
@@ -274,10 +309,13 @@ def _after_logging(table: Table, default: str) -> str:
     raise table.error("after_logging", f"must be delete, keep or move:FOLDER (got {value!r})")
 
 
-def _delivery(table: Table, base: Path) -> DeliverySettings:
+def _delivery(table: Table, base: Path, program_oauth2: OAuth2Settings | None) -> DeliverySettings:
     backend = cast(Backend, table.choice("backend", "maildir", get_args(Backend)))
     relay = table.table("smtp", _RELAY_KEYS)
     defaults = RelaySettings()
+    auth, oauth2 = _auth(relay, base, program_oauth2, in_use=backend == "smtp")
+    if auth == "oauth2" and backend == "smtp" and not relay.text("username", ""):
+        raise relay.error("username", 'required with auth = "oauth2" (the mailbox the token signs in as)')
     return DeliverySettings(
         backend=backend,
         maildir=table.path("maildir", base, "var/outbox"),
@@ -287,6 +325,8 @@ def _delivery(table: Table, base: Path) -> DeliverySettings:
             security=cast(Security, relay.choice("security", defaults.security, get_args(Security))),
             username=relay.text("username", defaults.username),
             password=_password(relay, base, in_use=backend == "smtp"),
+            auth=auth,
+            oauth2=oauth2,
         ),
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from .oauth2 import AuthMethod, OAuth2Settings
 from .table import ConfigError, os_error_reason, private_file_problem
 
 Security = Literal["ssl", "starttls", "none"]
@@ -71,6 +72,10 @@ class ImapIntakeSettings:
     # From `password` or the contents of `password_file`; kept out of repr() so that logging the
     # settings cannot leak it.
     password: str = field(default="", repr=False)
+    # "oauth2": sign in with a bearer token (SASL XOAUTH2 or OAUTHBEARER) got as `oauth2` says
+    # (this section's own [intake.imap.oauth2], else the program's [oauth2]); no password then.
+    auth: AuthMethod = "password"
+    oauth2: OAuth2Settings | None = None
     folder: str = "INBOX"
     after_logging: str = "delete"  # "delete" | "keep" | "move:FOLDER"
     # RFC 2177: servers may drop an IDLE after 30 minutes, so it is re-issued before that.
@@ -94,6 +99,8 @@ class RelaySettings:
     security: Security = "starttls"
     username: str = ""
     password: str = field(default="", repr=False)  # as for ImapIntakeSettings.password
+    auth: AuthMethod = "password"  # as for ImapIntakeSettings.auth ([delivery.smtp.oauth2])
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
