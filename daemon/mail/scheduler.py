@@ -46,7 +46,9 @@ class ProgramMail:
         self.store = store
         self.calendar = Calendar.from_settings(settings)
         self.composing = Composing.in_workers(settings, compose_workers)
-        self.deliverer = deliverer or Deliverer.configured(store, backend_for(settings.delivery), settings.schedule)
+        self.deliverer = deliverer or Deliverer.configured(
+            store, backend_for(settings.delivery), settings.schedule, settings.delivery.send_rate
+        )
         self.stopping = threading.Event()
 
     def plan(self, now: datetime) -> list[str]:

@@ -27,6 +27,7 @@ from .model import (
     ScheduleSettings,
     Security,
     SecuritySettings,
+    SendRate,
     Settings,
     SmtpIntakeSettings,
     StoreSettings,
@@ -71,6 +72,25 @@ _IMAP_INTAKE_KEYS = (
 
 
 _RELAY_KEYS = ("host", "port", "security", "username", "password", "password_file", "auth", "oauth2")
+
+
+_DELIVERY_KEYS = (
+    "backend", "maildir", "smtp", "max_messages_per_minute", "max_messages_per_day", "max_recipients_per_day",
+)  # fmt: skip
+
+
+# The providers' published sending limits for one mailbox (README, "Sending limits"): Exchange
+# Online, 30 messages a minute and 10,000 recipients a day; Google Workspace, 2,000 messages and
+# 10,000 recipients a day (it suspends sending for up to a day when they are passed). A relay of
+# the program's own has none: mail goes out as fast as it is due, as before.
+_PROVIDER_RATES = {
+    "microsoft": SendRate(messages_per_minute=30, recipients_per_day=10_000),
+    "google": SendRate(messages_per_day=2_000, recipients_per_day=10_000),
+}
+
+
+# A relay known by its name (an app password on Gmail's, say) is held to its provider's limits too.
+_PROVIDER_RELAYS = {"smtp.office365.com": "microsoft", "smtp.gmail.com": "google"}
 
 
 _SCHEDULE_KEYS = (
@@ -122,7 +142,7 @@ def load_settings(path: Path) -> Settings:
     intake = root.table("intake", ("smtp", "imap"))
     intake_smtp = _intake_smtp(intake.table("smtp", _SMTP_INTAKE_KEYS))
     imap_table = intake.table("imap", _IMAP_INTAKE_KEYS)
-    delivery_table = root.table("delivery", ("backend", "maildir", "smtp"))
+    delivery_table = root.table("delivery", _DELIVERY_KEYS)
     oauth2 = _program_oauth2(root, base, imap_table, delivery_table)
     intake_imap = _intake_imap(imap_table, base, oauth2)
     delivery = _delivery(delivery_table, base, oauth2)
@@ -328,6 +348,20 @@ def _delivery(table: Table, base: Path, program_oauth2: OAuth2Settings | None) -
             auth=auth,
             oauth2=oauth2,
         ),
+        rate=_send_rate(table, relay, oauth2),
+    )
+
+
+def _send_rate(table: Table, relay: Table, oauth2: OAuth2Settings | None) -> SendRate:
+    """`max_messages_per_minute`, `max_messages_per_day`, `max_recipients_per_day` (0: no limit),
+    each by default the limit of the provider that the relay belongs to: the one whose tokens it
+    takes ([oauth2] provider), else the one its host name says, else none."""
+    provider = oauth2.provider if oauth2 is not None else _PROVIDER_RELAYS.get(relay.text("host", "").strip().lower())
+    defaults = _PROVIDER_RATES.get(provider or "", SendRate())
+    return SendRate(
+        messages_per_minute=table.integer("max_messages_per_minute", defaults.messages_per_minute, low=0),
+        messages_per_day=table.integer("max_messages_per_day", defaults.messages_per_day, low=0),
+        recipients_per_day=table.integer("max_recipients_per_day", defaults.recipients_per_day, low=0),
     )
 
 

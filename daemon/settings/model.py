@@ -104,10 +104,33 @@ class RelaySettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SendRate:
+    """The most mail delivery hands the relay in a minute and in a day (0: no limit), so that a
+    big tick's mail (a 1,000-pair program's monthly topic) is spread over time instead of being
+    refused as a burst by the provider's sending limits (README, "Sending limits")."""
+
+    messages_per_minute: int = 0
+    messages_per_day: int = 0
+    recipients_per_day: int = 0  # each recipient of each message counts, as providers count them
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.messages_per_minute or self.messages_per_day or self.recipients_per_day)
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeliverySettings:
     backend: Backend = "maildir"
     maildir: Path
     smtp: RelaySettings = field(default_factory=RelaySettings)
+    # Kept to by the smtp backend only: a Maildir (the embedded default, `simulate`'s preview) has
+    # no provider to refuse it. The default is the relay's provider's (loading.py, _PROVIDER_RATES).
+    rate: SendRate = field(default_factory=SendRate)
+
+    @property
+    def send_rate(self) -> SendRate:
+        """The rate delivery keeps to with this backend."""
+        return self.rate if self.backend == "smtp" else SendRate()
 
 
 @dataclass(frozen=True, kw_only=True)

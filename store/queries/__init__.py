@@ -14,8 +14,8 @@ One module per concern; every public name is re-exported here, so callers write
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
   simulator's stand-in contacts; a batch's transaction (`begin_intake_batch`, `end_intake_batch`).
 - `outbox`: the program's own mail: `enqueue`, delivery (`claim_for_delivery`, `mark_sent`,
-  `mark_attempt_failed`), what is unsent (`OutboxEntry`), queueing it again (`requeue`),
-  finding our mail again.
+  `mark_attempt_failed`, and `sent_recently` for the send rate), what is unsent (`OutboxEntry`),
+  queueing it again (`requeue`), finding our mail again.
 - `planner`: what the planner reads: `planner_state` (everything), `pair_planner_state` (a
   batch of pairs), `program_planner_state` (the committee's mail).
 - `plans`: the planner's bookkeeping for incremental planning: which pairs to plan
@@ -53,6 +53,7 @@ from .intake import (
 from .outbox import (
     OutboxEntry,
     Requeued,
+    SentRecently,
     claim_for_delivery,
     enqueue,
     last_outbox_id,
@@ -61,9 +62,11 @@ from .outbox import (
     next_delivery_attempt,
     outbox_mail_for_token,
     outbox_status,
+    release_claim,
     release_claims,
     requeue,
     sent_after,
+    sent_recently,
     unsent_mail,
 )
 from .planner import pair_planner_state, planner_state, program_planner_state
@@ -137,7 +140,9 @@ __all__ = [
     # outbox
     "OutboxEntry",
     "Requeued",
+    "SentRecently",
     "claim_for_delivery",
+    "release_claim",
     "release_claims",
     "enqueue",
     "last_outbox_id",
@@ -148,6 +153,7 @@ __all__ = [
     "outbox_status",
     "requeue",
     "sent_after",
+    "sent_recently",
     "unsent_mail",
     # planner
     "pair_planner_state",
