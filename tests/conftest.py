@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["dovecot_server", "postgres_server"]
+pytest_plugins = ["dovecot_server", "oauth_server", "postgres_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 MENTORMAIL = [sys.executable, "-m", "mentormail.daemon.cli"]

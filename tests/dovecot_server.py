@@ -5,6 +5,13 @@ session-scoped `dovecot` fixture starts one real Dovecot in a temporary folder, 
 free port on 127.0.0.1 with plain-text login and no TLS, and stops it at the end. Each test gets
 its own mailbox by adding a user (`add_user`), so tests never see each other's mail.
 
+The session-scoped `dovecot_oauth` fixture is a second Dovecot that also signs in with bearer
+tokens: `auth_mechanisms = xoauth2 oauthbearer plain login`, an `oauth2` passdb that checks each
+token at the session's token server (tests/oauth_server.py, `oauth_server`) by introspection,
+and the passwd-file passdb for PLAIN and LOGIN, so that a test can still seed a mailbox with a
+password while the daemon signs in with a token. Dovecot checks a token at login only, so
+`kick` ends a user's sessions (`doveadm kick`) to make a client sign in again.
+
 Without the `dovecot` binary the tests that use the fixture are skipped, unless
 MENTORMAIL_REQUIRE_SERVERS=1 (CI) makes that a failure: they can never silently not run.
 """
@@ -74,6 +81,50 @@ service imap-login {{
 }}
 """
 
+# The same server, with bearer tokens as well (passdbs are tried in order, each for the
+# mechanisms it names). Written one setting a line: Dovecot refuses `name {{ key = value }}`.
+OAUTH_CONFIG = (
+    CONFIG.replace("auth_mechanisms = plain login", "auth_mechanisms = xoauth2 oauthbearer plain login")
+    .replace(
+        """passdb {{
+  driver = passwd-file
+  args = {passwd}
+}}""",
+        """passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+passdb {{
+  driver = passwd-file
+  mechanisms = plain login
+  args = {passwd}
+}}""",
+    )
+    # A token names its user; the mailbox need not be in the passwd-file.
+    .replace(
+        """userdb {{
+  driver = passwd-file
+  args = {passwd}
+  default_fields = uid={uid} gid={uid} home={root}/mail/%u
+}}""",
+        """userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={root}/mail/%u
+}}""",
+    )
+)
+
+# Dovecot POSTs `token=...` to the URL and signs the user in when the answer is active and names them.
+OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+tokeninfo_url =
+"""
+
 
 def dovecot_binary() -> str:
     """The dovecot executable, or skip (fail in CI) when it is not installed."""
@@ -121,6 +172,7 @@ class Dovecot:
     port: int
     root: Path
     passwd: Path
+    config: Path
     _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -160,9 +212,28 @@ class Dovecot:
         """Dovecot's own log (logins, logouts with their fetch statistics, errors)."""
         return (self.root / "dovecot.log").read_text(errors="replace")
 
+    def kick(self, username: str) -> None:
+        """End every session of the user, as an administrator does (`doveadm kick`): the server
+        closes the connections, and a client has to sign in again."""
+        doveadm = shutil.which("doveadm") or shutil.which("doveadm", path="/usr/bin:/usr/sbin")
+        assert doveadm is not None, "doveadm comes with dovecot-core"
+        command = [doveadm, "-c", str(self.config), "kick", username]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
+    yield from _run_dovecot(CONFIG)
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth(oauth_server) -> Iterator[Dovecot]:  # type: ignore[no-untyped-def]
+    """A Dovecot that checks bearer tokens at `oauth_server` (XOAUTH2, OAUTHBEARER), and passwords."""
+    args = OAUTH2_ARGS.format(introspection_url=oauth_server.introspection_url)
+    yield from _run_dovecot(OAUTH_CONFIG, oauth2_args=args)
+
+
+def _run_dovecot(template: str, *, oauth2_args: str | None = None) -> Iterator[Dovecot]:
     binary = dovecot_binary()
     # Not pytest's tmp_path: that is mode 0700, and Dovecot's unprivileged processes must reach
     # the passwd-file and the mail folders.
@@ -175,8 +246,10 @@ def dovecot() -> Iterator[Dovecot]:
     mail = root / "mail"
     mail.mkdir()
     os.chown(mail, MAIL_UID, MAIL_UID)
+    if oauth2_args is not None:
+        (root / "oauth2.conf.ext").write_text(oauth2_args, encoding="utf-8")
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, port=port, passwd=passwd, uid=MAIL_UID), encoding="utf-8")
+    config.write_text(template.format(root=root, port=port, passwd=passwd, uid=MAIL_UID), encoding="utf-8")
     log = root / "dovecot.log"
     process = subprocess.Popen(
         [binary, "-c", str(config), "-F"],
@@ -186,7 +259,7 @@ def dovecot() -> Iterator[Dovecot]:
     )
     try:
         _wait_for_banner(port, process, log)
-        yield Dovecot(host="127.0.0.1", port=port, root=root, passwd=passwd)
+        yield Dovecot(host="127.0.0.1", port=port, root=root, passwd=passwd, config=config)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -206,5 +279,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the server is marked `dovecot` (`-m "not dovecot"` deselects them)."""
     for item in items:
-        if "dovecot" in getattr(item, "fixturenames", ()):
+        if {"dovecot", "dovecot_oauth"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)

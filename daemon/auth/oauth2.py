@@ -68,6 +68,7 @@ class TokenSource:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
+        self.fetches = 0  # tokens fetched so far: whether the one handed out is new
 
     def __repr__(self) -> str:
         return f"TokenSource(cached={self._token is not None})"
@@ -79,6 +80,7 @@ class TokenSource:
                 self._token = None
                 fetched_at = self._clock()
                 token = self._fetch()
+                self.fetches += 1
                 lifetime = token.expires_in if token.expires_in and token.expires_in > 0 else DEFAULT_LIFETIME
                 self._renew_at = fetched_at + lifetime - min(REFRESH_MARGIN, lifetime * REFRESH_MARGIN_SHARE)
                 self._token = token.value

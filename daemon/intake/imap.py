@@ -42,6 +42,18 @@ account locked by many servers, so it is logged as `authentication failed for US
 the wait before the next try, which starts at `auth_retry_seconds` (a minute by default) and
 doubles after each further refusal up to an hour (`AUTH_RETRY_MAX`), until a login succeeds.
 
+Signing in with a token (`auth = "oauth2"`, DESIGN.md section 7, "OAuth2"). The watcher keeps one
+`TokenSource` for its life, so a reconnect reuses the token until it nears its expiry and then
+gets a new one: a token that expires while the session idles does not matter (servers check it
+at login), and the next login, after the server ends the session for whatever reason, has a
+fresh one. SASL XOAUTH2, or OAUTHBEARER when the server offers only that (`auth.sasl.choose`). A
+refused token is forgotten and, if it came from the cache, the login is tried once more with a
+new one at once (it may have been revoked early); a new token refused, or the token endpoint
+refusing the client (`oauth2: invalid_client`), is a refused login like a wrong password, with
+the same backoff and the reason in the line: `authentication failed for USER at HOST
+(oauth2: invalid_client); next try in N`. A token endpoint that cannot be reached is a failed
+connection (1 to 60 s).
+
 IDLE is re-issued every `idle_seconds` (before the 29-minute limit of RFC 2177) and polled in
 one-second slices so that a stop request is seen within about a second. After each renewal, and
 after a `* NO` warning during IDLE, the folder is selected again to compare UIDVALIDITY: a server
@@ -61,6 +73,7 @@ from imapclient.exceptions import LoginError
 
 from ...store import locks, queries
 from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
+from ..auth import TokenRefused, TokenSource, TokenUnavailable, sasl, token_source
 from ..logs import describe_exception
 from .ingest import Arrival
 
@@ -103,6 +116,15 @@ class _ConnectionClosed(ConnectionError):
     """The server said BYE, or closed the socket, while we were idle."""
 
 
+class OAuth2LoginRefused(LoginError):
+    """A login with a token was refused: by the server, or by the token endpoint before it.
+    `reason` is one line that is safe to log: `oauth2: invalid_client`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class ImapWatcher:
     """Watches `settings.folder` until `stop` is set; `run()` is the thread's target.
 
@@ -127,6 +149,7 @@ class ImapWatcher:
         self.caught_up = threading.Event()
         self._position = 0  # the highest UID this session has dealt with
         self._auth_retry = float(settings.auth_retry_seconds)  # the wait after the next refused login
+        self.tokens = tokens_for(settings)  # None with a password
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -134,7 +157,7 @@ class ImapWatcher:
         delay = BACKOFF_FIRST
         standing_by = False
         while not self.stop.is_set():
-            refused = False
+            refused: LoginError | None = None
             try:
                 # One watcher per mailbox, however many daemons share the database: the others
                 # stand by and take over when its daemon dies (its lock goes with its connection).
@@ -149,8 +172,10 @@ class ImapWatcher:
                     self._session()
             except _RecordFailed:
                 pass  # logged by _process, with the UID
-            except LoginError:
-                refused = True
+            except LoginError as exc:
+                refused = exc
+            except TokenUnavailable as exc:  # its text is ours, one line, made to be logged
+                log.warning("IMAP session for %s ended: %s", self.mailbox_key, exc)
             except Exception as exc:  # any transport failure: reconnect, never die
                 log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
             if self.caught_up.is_set():
@@ -158,15 +183,10 @@ class ImapWatcher:
             self.caught_up.clear()
             if self.stop.is_set():
                 break
-            if refused:
+            if refused is not None:
                 wait = self._auth_retry
                 self._auth_retry = min(wait * 2, AUTH_RETRY_MAX)
-                log.error(
-                    "authentication failed for %s at %s; next try in %s (check intake.imap's username and password)",
-                    self.settings.username,
-                    self.settings.host,
-                    _wait(wait),
-                )
+                self._log_refusal(refused, wait)
                 self.stop.wait(wait)
                 continue
             log.info("reconnecting to %s in %.0f s", self.settings.host, delay)
@@ -174,8 +194,29 @@ class ImapWatcher:
             delay = min(delay * 2, BACKOFF_MAX)
         log.info("IMAP watcher for %s stopped", self.mailbox_key)
 
+    def _log_refusal(self, refused: LoginError, wait: float) -> None:
+        user, host = self.settings.username, self.settings.host
+        if isinstance(refused, OAuth2LoginRefused):
+            oauth2 = self.settings.oauth2
+            where = f"[{oauth2.table}]" if oauth2 else "[oauth2]"
+            log.error(
+                "authentication failed for %s at %s (%s); next try in %s (check %s and the app's mailbox access)",
+                user,
+                host,
+                refused.reason,
+                _wait(wait),
+                where,
+            )
+        else:
+            log.error(
+                "authentication failed for %s at %s; next try in %s (check intake.imap's username and password)",
+                user,
+                host,
+                _wait(wait),
+            )
+
     def _session(self) -> None:
-        client = connect(self.settings)
+        client = connect(self.settings, self.tokens)
         self._auth_retry = float(self.settings.auth_retry_seconds)  # logged in: a later refusal starts afresh
         graceful = False
         try:
@@ -365,9 +406,23 @@ class ImapWatcher:
         return news
 
 
-def connect(settings: ImapIntakeSettings) -> IMAPClient:
-    """A logged-in client (TLS as configured); `LoginError` when the server refuses the login.
-    The watcher's connection, and `check-config --connect`'s."""
+def tokens_for(settings: ImapIntakeSettings) -> TokenSource | None:
+    """Where the logins of `settings` get their tokens; None when they use a password."""
+    if settings.auth != "oauth2" or settings.oauth2 is None:
+        return None
+    return token_source(settings.oauth2)
+
+
+def connect(settings: ImapIntakeSettings, tokens: TokenSource | None = None) -> IMAPClient:
+    """A logged-in client (TLS as configured); `LoginError` when the server refuses the login
+    (`OAuth2LoginRefused`, with its reason, over oauth2), `TokenUnavailable` when no token could
+    be had. The watcher's connection, with its `tokens` kept across sessions."""
+    return connect_with(settings, tokens)[0]
+
+
+def connect_with(settings: ImapIntakeSettings, tokens: TokenSource | None = None) -> tuple[IMAPClient, str]:
+    """`connect`, and how it signed in: `LOGIN` (a password), `XOAUTH2` or `OAUTHBEARER`.
+    `check-config --connect`'s, which says it."""
     client = IMAPClient(
         settings.host,
         port=settings.port,
@@ -377,11 +432,41 @@ def connect(settings: ImapIntakeSettings) -> IMAPClient:
     try:
         if settings.security == "starttls":
             client.starttls()  # imapclient's default context verifies the certificate
-        client.login(settings.username, settings.password)
+        if settings.auth == "oauth2":
+            mechanism = _sign_in_with_token(client, settings, tokens or tokens_for(settings))
+        else:
+            client.login(settings.username, settings.password)
+            mechanism = "LOGIN"
     except BaseException:
         close(client, graceful=False)
         raise
-    return client
+    return client, mechanism
+
+
+def _sign_in_with_token(client: IMAPClient, settings: ImapIntakeSettings, tokens: TokenSource | None) -> str:
+    if tokens is None:
+        raise OAuth2LoginRefused("oauth2: no [oauth2] settings for intake.imap")
+    offered = [cap[5:].decode("ascii", "replace") for cap in client.capabilities() if cap.upper().startswith(b"AUTH=")]
+    mechanism = sasl.choose(offered)
+    if offered and mechanism not in offered:
+        raise OAuth2LoginRefused(f"oauth2: the server offers neither XOAUTH2 nor OAUTHBEARER ({' '.join(offered)})")
+    for _ in range(2):
+        fetches = tokens.fetches
+        try:
+            token = tokens.token()
+        except TokenRefused as refused:
+            raise OAuth2LoginRefused(str(refused)) from None
+        fresh = tokens.fetches != fetches
+        try:
+            exchange = sasl.Exchange(mechanism, settings.username, token, settings.host, settings.port)
+            client.sasl_login(mechanism, exchange)
+            return mechanism
+        except LoginError:
+            tokens.refused(token)
+            if fresh:
+                # A token fetched for this very login, refused: another one now would be too.
+                break
+    raise OAuth2LoginRefused(f"oauth2: the server refused the token ({mechanism})")
 
 
 def close(client: IMAPClient, *, graceful: bool) -> None:

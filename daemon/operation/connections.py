@@ -2,8 +2,10 @@
 
 The IMAP server (when intake.imap is enabled) and the relay (when delivery.backend is smtp) are
 each connected to with their TLS setting and logged in to, by the daemon's own code
-(`intake.imap.connect`, `SmtpBackend.check`), and each gives one line: what works, or what failed
-in words an operator can act on. Nothing is fetched or sent; no password is ever shown.
+(`intake.imap.connect_with`, `SmtpBackend.check`), and each gives one line: what works, or what failed
+in words an operator can act on. Nothing is fetched or sent; no password is ever shown. With
+`auth = "oauth2"` the check gets a token from the provider first, as the daemon does, and a
+refusal names the provider's reason (`oauth2: invalid_client`), never a token or a secret.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from ..auth import TokenError
 from ..intake import imap
 from ..mail.backends import DeliveryError, SmtpBackend, network_problem
 from ..settings import ImapIntakeSettings, RelaySettings, Settings
@@ -43,9 +46,13 @@ def check_connections(settings: Settings) -> list[Check]:
 def check_imap(settings: ImapIntakeSettings) -> Check:
     server = f"IMAP {settings.host}:{settings.port}"
     try:
-        client = imap.connect(settings)
+        client, mechanism = imap.connect_with(settings)
+    except imap.OAuth2LoginRefused as exc:
+        return Check(server, False, f"authentication failed for {settings.username} at {settings.host} ({exc.reason})")
     except LoginError:
         return Check(server, False, f"authentication failed for {settings.username} at {settings.host}")
+    except TokenError as exc:  # the token endpoint unreachable or failing: its one line
+        return Check(server, False, str(exc))
     except (OSError, IMAPClientError) as exc:
         return Check(server, False, _problem(exc, settings.host, settings.port))
     try:
@@ -56,7 +63,8 @@ def check_imap(settings: ImapIntakeSettings) -> Check:
         return Check(server, False, _problem(exc, settings.host, settings.port))
     finally:
         imap.close(client, graceful=True)
-    return Check(server, True, f"logged in as {settings.username}, folder {settings.folder} ({count} messages)")
+    how = f" with an OAuth2 token ({mechanism})" if settings.auth == "oauth2" else ""
+    return Check(server, True, f"logged in as {settings.username}{how}, folder {settings.folder} ({count} messages)")
 
 
 def check_relay(settings: RelaySettings) -> Check:
