@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     roster = command("import-roster", _import_roster, "add or update people and pairs from a CSV roster (idempotent)")
     roster.add_argument("file", metavar="FILE.csv", type=Path)
+    _add_round_option(roster, "the round the roster's pairs belong to")
     moved = command(
         "change-address",
         _change_address,
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
     status = command("status", _status, "per pair: contacts by direction, last contact, days since, flags")
     status.add_argument("--json", action="store_true", help="print one JSON document (keys in README)")
+    _add_round_option(status, "the round whose pairs to list")
     simulate = command(
         "simulate",
         _simulate,
@@ -134,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     # Its output is the timeline (and a progress bar on a terminal), not the log of every mail.
     simulate.set_defaults(default_log_level="WARNING")
     simulate.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD", help="last day to simulate")
+    _add_round_option(simulate, "the round to simulate (its pairs, from its start)")
     simulate.add_argument(
         "--traffic",
         choices=TRAFFIC_KINDS,
@@ -180,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("what", choices=["contacts", "surveys"], help="what to export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
+    _add_round_option(export, "the round to export")
     forget = command(
         "forget",
         _forget,
@@ -195,6 +199,21 @@ def _parser() -> argparse.ArgumentParser:
         "(when an earlier forget found the store in use)",
     )
     return parser
+
+
+def _add_round_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--round",
+        metavar="ID",
+        help=f"{what} (a [[rounds]] id; default: the current round, the latest that has started)",
+    )
+
+
+def _round(settings: Settings, args: argparse.Namespace) -> str:
+    """The round a command is about: `--round ID`, else the current one (in the program's zone)."""
+    if args.round is None:
+        return settings.current_round(datetime.now(settings.program.zone).date()).id
+    return settings.round(args.round).id  # an unknown id: ConfigError naming the known ones
 
 
 def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -268,13 +287,15 @@ def _import_roster(args: argparse.Namespace) -> int:
     roster = read_roster(data, str(args.file))
     for warning in roster.warnings:
         print(f"mentormail: warning: {warning}", file=sys.stderr)
+    chosen = settings.round(_round(settings, args))
     store = open_store(settings)
     try:
         with store.session() as session:
-            counts = queries.apply_roster(session, roster.rows, settings.program.starts_on, str(args.file))
+            counts = queries.apply_roster(session, roster.rows, chosen.starts_on, str(args.file), chosen.id)
     finally:
         store.close()
-    print(f"{args.file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged")
+    in_round = f" (round {chosen.id})" if len(settings.rounds) > 1 else ""
+    print(f"{args.file}{in_round}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged")
     return EXIT_OK
 
 
@@ -404,15 +425,16 @@ def _duration(span: timedelta) -> str:
 
 def _status(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    round_id = _round(settings, args)
     store = open_store(settings)
     try:
         with store.session() as session:
-            activity = queries.pair_activity(session)
+            activity = queries.pair_activity(session, round_id=round_id)
     finally:
         store.close()
     now = datetime.now(timezone.utc)
     if args.json:
-        write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity))
+        write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity), round=round_id)
     else:
         print(status_table(status_document(activity, now), settings.program.zone))
     return EXIT_OK
@@ -422,7 +444,10 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
         progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-        timeline = simulate(settings, args.until, args.traffic, args.outbox, replies=args.replies, progress=progress)
+        timeline = simulate(
+            settings, args.until, args.traffic, args.outbox, replies=args.replies, progress=progress,
+            round_id=_round(settings, args),
+        )
     except SimulationError as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -472,19 +497,21 @@ def _outbox_retry(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    chosen = settings.round(_round(settings, args))
     store = open_store(settings)
     try:
         # Written as the rows are read: the session stays open until the last one is out.
         with store.session() as session:
             if args.what == "contacts":
-                through = contacts_through(settings, datetime.now(timezone.utc))
-                months = queries.monthly_contacts(session, settings.program.zone, through)
+                through = contacts_through(chosen, settings.program.zone, datetime.now(timezone.utc))
+                months = queries.monthly_contacts(session, settings.program.zone, through, chosen.id)
                 if args.format == "json":
                     write_json(sys.stdout, "contacts", contact_rows(months))
                 else:
                     write_contacts_csv(sys.stdout, months)
             else:
-                answers, columns = survey_export_rows(queries.survey_rows(session)), survey_columns(settings.surveys)
+                answers = survey_export_rows(queries.survey_rows(session, chosen.id))
+                columns = survey_columns(settings.surveys)
                 if args.format == "json":
                     write_json(sys.stdout, "surveys", answers)
                 else:

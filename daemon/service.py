@@ -26,7 +26,7 @@ from .intake.smtp import IntakeHandler, server_class
 from .mail.compose import Composer
 from .mail.scheduler import ProgramMail, Scheduler
 from .replies.effects import ReplyEffects
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 log = logging.getLogger("mentormail.run")
 
@@ -46,14 +46,24 @@ class CannotListen(Exception):
 def open_store(settings: Settings, *, durable: bool = True) -> Store:
     """Open the store, apply migrations, and keep the program row in step with the config."""
     store = Store.open(settings.store.url, durable=durable)
-    program = settings.program
-    with store.session() as session:
-        people = settings.people
-        staff = (*people.coordinators, *((people.liaison,) if people.liaison else ()))
-        queries.sync_program(
-            session, program.name, program.address, program.starts_on, program.months, staff, dict(people.names)
-        )
+    program, first = settings.program, settings.rounds[0]
+    try:
+        with store.session() as session:
+            people = settings.people
+            staff = (*people.coordinators, *((people.liaison,) if people.liaison else ()))
+            queries.sync_program(
+                session, program.name, program.address, first.starts_on, first.months, staff, dict(people.names)
+            )
+            queries.sync_rounds(session, store_rounds(settings))
+    except queries.RoundsMissing as missing:
+        store.close()
+        raise ConfigError(f"{settings.path}: rounds: {missing}") from None
     return store
+
+
+def store_rounds(settings: Settings) -> list[queries.RoundDates]:
+    """The config's rounds as the store keeps them."""
+    return [queries.RoundDates(r.id, r.starts_on, r.months, r.last_day) for r in settings.rounds]
 
 
 def build_intake(settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now) -> Intake:

@@ -26,6 +26,16 @@ class Program(SQLModel, table=True):
     roster_version: int = 0
 
 
+class Round(SQLModel, table=True):
+    """One round of the program, as the config gives it (`[[rounds]]`, or `[program]` for the one
+    round "1"); synced at every start. A round with pairs is never removed (the config must keep it)."""
+
+    id: str = Field(primary_key=True)  # the config's id: "1", "2026", ...
+    starts_on: date
+    months: int
+    ends_on: date  # resolved: `ends_on` from the config, else starts_on + months
+
+
 class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True)  # normalised: lower case
@@ -39,11 +49,17 @@ class Person(SQLModel, table=True):
 
 class Pair(SQLModel, table=True):
     __table_args__ = (
-        UniqueConstraint("mentor_id", "mentee_id"),
-        Index("ix_pair_started_on_id", "started_on", "id"),  # the order status and export list pairs in
+        # The same two people may be paired again in a later round.
+        UniqueConstraint("round_id", "mentor_id", "mentee_id", name="uq_pair_round_mentor_mentee"),
+        # The order status and export list a round's pairs in.
+        Index("ix_pair_round_started_on_id", "round_id", "started_on", "id"),
     )
 
-    id: str = Field(primary_key=True)  # the roster's pair_id, or a number given at import
+    # The key every other table refers to: the roster's pair_id (or a number given at import) in
+    # round "1", `ROUND/PAIR_ID` in any other round (store.queries.rounds.pair_key), so that a
+    # roster's ids need only be unique within its round.
+    id: str = Field(primary_key=True)
+    round_id: str = Field(foreign_key="round.id")
     mentor_id: int = Field(foreign_key="person.id", index=True)
     mentee_id: int = Field(foreign_key="person.id", index=True)
     status: str = "active"  # active | paused | ended

@@ -13,6 +13,9 @@ from datetime import date, datetime
 
 from .summary_state import LiaisonActivity
 
+# The round a one-round config means, and the one a store from before rounds was migrated into.
+FIRST_ROUND = "1"
+
 
 @dataclass(frozen=True)
 class Person:
@@ -40,6 +43,7 @@ class PairState:
     # When its pairing mail was composed; None: not yet (the planner takes it as going out at
     # `now` when it is due) or not known (taken as on time).
     welcomed_at: datetime | None = None
+    round_id: str = FIRST_ROUND  # its round: its calendar is the round's (Calendar.for_round)
 
     def partner(self, person: Person) -> Person:
         return self.mentee if person == self.mentor else self.mentor
@@ -82,6 +86,7 @@ class SurveyAnswerRow:
     person_id: int
     # question id -> scale 1..5 (int) | yesno (bool) | choice (the label) | text (str)
     answers: Mapping[str, object]
+    round_id: str = FIRST_ROUND  # the round of the pair answered about: each round has its survey
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .outcomes import Direction
+from .planner_state import FIRST_ROUND
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,14 @@ class RosterPair:
     mentee: Participant
     status: str
     started_on: date = date.min
+    # Its round's first and last day (the day it ends): which of two pairs of the same people,
+    # in two rounds, a CC copy counts for.
+    round_starts_on: date = date.min
+    round_ends_on: date = date.max
+    round_id: str = FIRST_ROUND
+
+    def running_on(self, day: date) -> bool:
+        return self.round_starts_on <= day < self.round_ends_on
 
     def partner_of(self, person_id: int) -> Participant:
         return self.mentee if person_id == self.mentor.person_id else self.mentor
@@ -34,6 +43,13 @@ class RosterPair:
         if person_id == self.mentor.person_id:
             return Direction.MENTOR_TO_MENTEE
         return Direction.MENTEE_TO_MENTOR
+
+
+def _pair_on(pairs: list[RosterPair], day: date) -> RosterPair:
+    if len(pairs) == 1:
+        return pairs[0]
+    running = [pair for pair in pairs if pair.running_on(day)]
+    return max(running or pairs, key=lambda pair: (pair.round_starts_on, pair.started_on))
 
 
 @dataclass(frozen=True)
@@ -45,10 +61,18 @@ class Roster:
     def staff_member(self, address: str | None) -> Participant | None:
         return self.staff.get(address) if address else None
 
-    def pairs_with(self, sender: Participant, addresses: tuple[str, ...]) -> tuple[RosterPair, ...]:
-        """The sender's pairs whose other member is among `addresses`."""
+    def pairs_with(
+        self, sender: Participant, addresses: tuple[str, ...], day: date = date.max
+    ) -> tuple[RosterPair, ...]:
+        """The sender's pairs whose other member is among `addresses`; of two people paired in
+        several rounds, the one pair whose round is running on `day` (else their latest)."""
         present = {p.person_id for a in addresses if (p := self.participant(a))}
-        return tuple(pair for pair in self.pairs_for(sender) if pair.partner_of(sender.person_id).person_id in present)
+        by_partner: dict[int, list[RosterPair]] = {}
+        for pair in self.pairs_for(sender):
+            partner = pair.partner_of(sender.person_id).person_id
+            if partner in present:
+                by_partner.setdefault(partner, []).append(pair)
+        return tuple(_pair_on(pairs, day) for pairs in by_partner.values())
 
     def by_id(self, person_id: int) -> Participant | None:
         return next((p for p in self.by_address.values() if p.person_id == person_id), None)

@@ -165,8 +165,9 @@ def test_init_writes_a_config_that_checks_ok_and_a_private_secret(tmp_path: Path
 
     checked = mentormail("-c", str(config), "check-config", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    first, store = checked.stdout.strip().splitlines()
+    first, store, retention = checked.stdout.strip().splitlines()
     assert first.endswith(": OK")
+    assert retention.startswith("retention: a round's per-person data is removed 365 days after the round ends")
     assert store.startswith("store: ") and "no schema yet" in store  # a new program's store is made by its first run
 
 
@@ -353,7 +354,7 @@ def test_status_json_shape(program: Program) -> None:
 
     document = json.loads(program.cli("status", "--json").stdout)
 
-    assert set(document) == {"pairs"}
+    assert set(document) == {"round", "pairs"} and document["round"] == "1"  # the one-round config's round
     pairs = {p["id"]: p for p in document["pairs"]}
     assert set(pairs) == {"p1", "p2", "p3"}
     for pair in pairs.values():
@@ -397,7 +398,7 @@ def test_status_of_an_empty_program_is_just_the_header(tmp_path: Path) -> None:
 
     lines = program.cli("status").stdout.strip().split("\n")
     assert len(lines) == 1 and lines[0].split()[:2] == ["pair", "mentor"]
-    assert json.loads(program.cli("status", "--json").stdout) == {"pairs": []}
+    assert json.loads(program.cli("status", "--json").stdout) == {"round": "1", "pairs": []}
 
 
 def test_status_counts_days_since_the_last_contact_and_flags_inactive_pairs(program: Program) -> None:

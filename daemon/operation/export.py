@@ -19,21 +19,19 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from ...store.queries import MonthlyContacts, SurveyRow
-from ..mail.planner.calendar import program_ends_on
-from ..settings import Settings, SurveySettings
+from ..settings import RoundSettings, SurveySettings
 from .cells import FORMULA_STARTS, spreadsheet_safe
 
 COLUMNS = ("pair_id", "mentor", "mentee", "month", "mentor_to_mentee", "mentee_to_mentor", "email", "phone", "meeting")
 
 
-def contacts_through(settings: Settings, now: datetime) -> date:
+def contacts_through(chosen: RoundSettings, zone: ZoneInfo, now: datetime) -> date:
     """The last day every pair's months run to: today in the program's zone, at most the round's
     last day (the day before it ends), so that an export after the round covers all of it."""
-    program = settings.program
-    ends_on = program_ends_on(program.starts_on, program.months, program.ends_on)
-    return min(now.astimezone(program.zone).date(), ends_on - timedelta(days=1))
+    return min(now.astimezone(zone).date(), chosen.last_day - timedelta(days=1))
 
 
 def contact_rows(months: Iterable[MonthlyContacts]) -> Iterator[dict[str, object]]:
@@ -97,11 +95,12 @@ def survey_csv_rows(rows: Iterable[dict[str, object]], columns: tuple[str, ...])
         yield [row.get(column, "") for column in columns]
 
 
-def write_json(out: TextIO, name: str, rows: Iterable[dict[str, object]]) -> None:
-    """`{name: [rows]}` exactly as `json.dumps(..., ensure_ascii=False, indent=2)` lays it out,
-    plus a newline, written a row at a time. The layout is done here and each value encoded by
-    the C encoder: with `indent` the standard library encodes in pure Python, four times slower."""
-    out.write("{\n  " + _encode(name) + ": [")
+def write_json(out: TextIO, name: str, rows: Iterable[dict[str, object]], **head: str) -> None:
+    """`{**head, name: [rows]}` exactly as `json.dumps(..., ensure_ascii=False, indent=2)` lays it
+    out, plus a newline, written a row at a time. The layout is done here and each value encoded
+    by the C encoder: with `indent` the standard library encodes in pure Python, four times slower."""
+    out.write("{\n  " + "".join(f"{_encode(key)}: {_encode(value)},\n  " for key, value in head.items()))
+    out.write(_encode(name) + ": [")
     separator = "\n    "
     for row in rows:
         out.write(separator)

@@ -30,7 +30,7 @@ from ..mail.delivery import Deliverer
 from ..mail.planner import add_months
 from ..mail.scheduler import ProgramMail
 from ..service import build_intake, open_store
-from ..settings import Settings
+from ..settings import RoundSettings, Settings
 from .synthetic import RecordingMaildir, SyntheticPeople
 
 TRAFFIC_KINDS = ("none", "steady", "quiet-pairs")
@@ -81,14 +81,19 @@ def simulate(
     outbox: Path,
     replies: bool = False,
     progress: Progress | None = None,
+    round_id: str = "1",
 ) -> Timeline:
+    """Simulate round `round_id`: its pairs only (the scratch copy drops the others), from its start."""
     if traffic not in TRAFFIC_KINDS:
         raise SimulationError(f"--traffic: must be one of {', '.join(TRAFFIC_KINDS)} (got {traffic!r})")
     with tempfile.TemporaryDirectory(prefix="mentormail-simulate-") as scratch_dir:
         scratch_settings = _with_store(settings, f"sqlite:///{Path(scratch_dir) / 'scratch.db'}")
         scratch = _scratch_copy(settings, scratch_settings)
         try:
-            return _run(scratch_settings, scratch, until, traffic, outbox, replies, progress or _no_progress)
+            with scratch.session() as session:
+                queries.keep_only_round(session, round_id)
+            chosen = settings.round(round_id)
+            return _run(scratch_settings, scratch, until, traffic, outbox, replies, progress or _no_progress, chosen)
         finally:
             scratch.close()
 
@@ -119,7 +124,14 @@ def _with_store(settings: Settings, url: str) -> Settings:
 
 
 def _run(
-    settings: Settings, store: Store, until: date, traffic: str, outbox: Path, replies: bool, progress: Progress
+    settings: Settings,
+    store: Store,
+    until: date,
+    traffic: str,
+    outbox: Path,
+    replies: bool,
+    progress: Progress,
+    chosen: RoundSettings,
 ) -> Timeline:
     with store.session() as session:
         pairs = queries.program_planner_state(session).pairs
@@ -137,7 +149,7 @@ def _run(
     program_mail = ProgramMail(store, settings, Deliverer.configured(store, backend, settings.schedule))
     clock = _VirtualClock(start)
     people = SyntheticPeople(settings, build_intake(settings, store, clock)) if replies else None
-    months = settings.program.months
+    months = chosen.months
     contacts = sorted(_traffic(traffic, pairs, months, zone, calls=replies), key=lambda c: c.when)
     timeline = Timeline(outbox=outbox)
     # Mail the real store had already sent is not part of the preview.

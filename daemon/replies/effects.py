@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session
@@ -130,7 +131,7 @@ class ReplyEffects:
             return
         pairs = decision.roster.pairs_for(writer)
         latest = max(pairs, key=lambda p: p.started_on)
-        closes_on = pair_ends_on_for(self.settings.program, latest.started_on) + timedelta(
+        closes_on = pair_ends_on_for(self.settings.round(latest.round_id), latest.started_on) + timedelta(
             days=survey.closes_days_after_end
         )
         if decision.facts.today > closes_on:
@@ -261,7 +262,7 @@ class ReplyEffects:
         pairs = [_pair(decision, m.pair_id) for m in decision.outcome.pairs]
         pair = max(pairs, key=lambda p: p.started_on)
         request_id, is_new = queries.request_letter(session, writer.person_id, pair.pair_id, decision.now)
-        ends_on = pair_ends_on_for(self.settings.program, pair.started_on)
+        ends_on = pair_ends_on_for(self.settings.round(pair.round_id), pair.started_on)
         if self.settings.letters.auto_approve_completed and decision.facts.today >= ends_on and pair.status != "paused":
             queries.decide_letter(
                 session, request_id, "approved", "automatically (the round was completed)", decision.now
@@ -275,73 +276,6 @@ class ReplyEffects:
             else "Your request for a letter is already with the coordinators; you will hear from us soon."
         )
         self._answer(session, decision, writer, "Your letter of recognition", intro, [])
-
-    def data_request(self, session: Session, decision: Decision) -> None:
-        """`my data`: what the program holds about the writer, mailed to their roster address (the
-        answer's only recipient, and its envelope's), never to the request's From or Reply-To: a
-        forged From gets its owner's data sent to its owner, not to the forger. One answer per
-        person and day (its key), so that requests cannot be used to flood anyone's inbox."""
-        writer = _sender(decision)
-        key = f"my_data:person-{writer.person_id}:{decision.facts.today.isoformat()}"
-        if queries.outbox_status(session, key) is not None:
-            return  # answered today already
-        held = queries.held_about(session, writer.person_id, self.zone)
-        if held is None:
-            return
-        mail = DueMail(
-            key=key,
-            kind="my_data",
-            due_at=decision.now,
-            to=(Person(writer.person_id, held.name, held.email),),
-            context=self._context(writer, "participant", **self._held_context(held)),
-            reply_person=writer.person_id,
-            reference="my-data",
-        )
-        queries.enqueue(session, compose_or_set_aside(self.composer, mail, now=decision.now))
-
-    def _held_context(self, held: queries.HeldData) -> dict[str, object]:
-        """The `my_data` template's context: dates in the program's zone, survey answers under
-        their questions' text."""
-        surveys = {survey.id: survey for survey in self.settings.surveys}
-
-        def local(moment: datetime) -> date:
-            return moment.astimezone(self.zone).date()
-
-        def answers(survey_id: str, values: dict[str, object]) -> list[str]:
-            survey = surveys.get(survey_id)
-            questions = {q.id: q.text for q in survey.questions} if survey else {}
-            return [f"{questions.get(qid, qid)} {_shown(value)}" for qid, value in values.items()]
-
-        return {
-            "person": {"name": held.name, "email": held.email, "aliases": list(held.aliases)},
-            "pairs": [
-                {"pair_id": p.pair_id, "role": p.role, "started_on": p.started_on, "status": p.status,
-                 "partner": {"name": p.partner_name}}
-                for p in held.pairs
-            ],
-            "contacts": [
-                {"pair_id": c.pair_id, "month": f"{date.fromisoformat(c.month + '-01'):%B %Y}",
-                 "mentor_to_mentee": c.mentor_to_mentee, "mentee_to_mentor": c.mentee_to_mentor,
-                 "email": c.email, "phone": c.phone, "meeting": c.meeting}
-                for c in held.contacts
-            ],
-            "surveys": [
-                {"title": surveys[a.survey_id].title if a.survey_id in surveys else a.survey_id,
-                 "pair_id": a.pair_id, "answered_on": local(a.updated_at), "answers": answers(a.survey_id, a.answers)}
-                for a in held.surveys
-            ],
-            "checkins": [
-                {"pair_id": c.pair_id, "month": c.month, "rating": c.rating, "wants_contact": c.wants_contact,
-                 "comment": c.comment or "", "received_on": local(c.received_at)}
-                for c in held.checkins
-            ],
-            "letters": [
-                {"pair_id": letter.pair_id, "requested_on": local(letter.requested_at), "status": letter.status,
-                 "decided_on": local(letter.decided_at) if letter.decided_at else None}
-                for letter in held.letters
-            ],
-            "bounced_on": local(held.bounced_at) if held.bounced_at else None,
-        }  # fmt: skip
 
     def staff_mail(self, session: Session, decision: Decision) -> None:
         """A coordinator's or the liaison's mail without a reply address of ours: nothing was done or
@@ -376,6 +310,9 @@ class ReplyEffects:
 
     def _obey(self, session: Session, decision: Decision, command: Command) -> str:
         action = COMMANDS[command.verb]
+        if command.pair is not None:  # a pair id names the current round's pair (README, "Rounds")
+            current = self.settings.current_round(decision.facts.today).id
+            command = replace(command, pair=queries.named_pair_key(command.pair, current))
         return action(self, session, decision, command)
 
     def _pause(self, session: Session, decision: Decision, command: Command) -> str:
@@ -414,6 +351,7 @@ class ReplyEffects:
         mentor_name = given[0] or queries.name_of(session, mentor)
         mentee_name = given[1] or queries.name_of(session, mentee)
         starts_on = date.fromisoformat(rest[0]) if rest else decision.facts.today
+        current = self.settings.current_round(decision.facts.today)
         row = RosterRow(
             line=command.number, mentor_email=mentor, mentor_name=mentor_name,
             mentee_email=mentee, mentee_name=mentee_name, pair_id=None, starts_on=starts_on,
@@ -421,10 +359,10 @@ class ReplyEffects:
         )  # fmt: skip
         try:
             with session.begin_nested():  # a refused pairing leaves the rest of the reply's work intact
-                counts = queries.apply_roster(session, [row], starts_on, "command")
+                counts = queries.apply_roster(session, [row], starts_on, "command", current.id)
         except RosterError as error:
             return "not done: " + str(error).split(": ", 2)[-1]
-        pair_id = queries.pair_id_of(session, mentor, mentee)
+        pair_id = queries.pair_id_of(session, mentor, mentee, current.id)
         people = f"{_named(mentor_name, mentor)} with {_named(mentee_name, mentee)}"
         if not counts.added:
             if counts.updated and command.names:
@@ -516,7 +454,7 @@ class ReplyEffects:
 
     def _send_letter(self, session: Session, decision: Decision, mentor: Participant, pair: RosterPair) -> None:
         program = self.settings.program
-        ends_on = pair_ends_on_for(program, pair.started_on)  # the round's end, a late pair's too
+        ends_on = pair_ends_on_for(self.settings.round(pair.round_id), pair.started_on)  # a late pair's too
         pdf = letter_pdf(
             LetterFacts(
                 program_name=program.name,
@@ -623,7 +561,6 @@ EFFECTS: dict[OutcomeKind, Callable[[ReplyEffects, Session, Decision], None]] = 
     OutcomeKind.CHECKIN_REPLY: ReplyEffects.checkin_reply,
     OutcomeKind.COMMAND: ReplyEffects.command,
     OutcomeKind.LETTER_REQUEST: ReplyEffects.letter_request,
-    OutcomeKind.DATA_REQUEST: ReplyEffects.data_request,
     OutcomeKind.STAFF_MAIL: ReplyEffects.staff_mail,
 }
 

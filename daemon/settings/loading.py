@@ -24,6 +24,7 @@ from .model import (
     ProgramSettings,
     QuestionKind,
     RelaySettings,
+    RoundSettings,
     ScheduleSettings,
     Security,
     SecuritySettings,
@@ -51,7 +52,7 @@ from .table import (
 # Top-level tables, and the one top-level key (templates_dir).
 _SECTIONS = (
     "program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "security", "letters",
-    "oauth2", "templates_dir",
+    "oauth2", "rounds", "templates_dir",
 )  # fmt: skip
 
 
@@ -60,6 +61,17 @@ _LATER_SECTIONS: tuple[str, ...] = ()
 
 
 _PROGRAM_KEYS = ("name", "address", "starts_on", "months", "ends_on", "timezone", "secret_file")
+
+
+# The dates of a round: [program]'s in the one-round form, each [[rounds]] table's otherwise.
+_ROUND_DATE_KEYS = ("starts_on", "months", "ends_on")
+
+
+_ROUND_KEYS = ("id", *_ROUND_DATE_KEYS)
+
+
+# A round's id goes into pair keys (`2027/p1`) and mail keys: short, and no separator of them.
+_ROUND_ID = re.compile(r"[A-Za-z0-9._-]{1,16}")
 
 
 _SMTP_INTAKE_KEYS = ("enabled", "host", "port", "lmtp", "max_message_bytes")
@@ -137,6 +149,7 @@ def load_settings(path: Path) -> Settings:
     root = Table(str(path), "", _read_toml(path), _SECTIONS, ignored=_LATER_SECTIONS)
     program_table = root.table("program", _PROGRAM_KEYS)
     program = _program(program_table, base)
+    rounds = _rounds(program_table, root.tables("rounds", _ROUND_KEYS))
     warnings = tuple(filter(None, [program_table.zone_warning("timezone", program.timezone)]))
     store = _store(root.table("store", ("url",)), base)
     intake = root.table("intake", ("smtp", "imap"))
@@ -160,6 +173,7 @@ def load_settings(path: Path) -> Settings:
         topics=tuple(_topic(table) for table in root.tables("topics", _TOPIC_KEYS)),
         surveys=_surveys(root.tables("surveys", _SURVEY_KEYS), schedule),
         templates_dir=_templates_dir(root, base),
+        rounds=rounds,
         security=_security(root.table("security", ("trusted_authserv_id",))),
         letters=_letters(root.table("letters", ("auto_approve_completed", "signatory"))),
         warnings=warnings,
@@ -215,8 +229,52 @@ def _program(table: Table, base: Path) -> ProgramSettings:
             f"the part before @ must be at most {_MAX_PROGRAM_LOCAL} characters, so that reply addresses "
             f"(+TOKEN) fit the limit of 64 (got {local!r}, {len(local)})",
         )
+    # With [[rounds]] the dates are the rounds' (`_rounds` says so if [program] gives them too).
+    one_round = _round_dates(table, "1") if "starts_on" in table.data else None
+    return ProgramSettings(
+        name=name,
+        address=address,
+        starts_on=one_round.starts_on if one_round else None,
+        months=one_round.months if one_round else field_default(ProgramSettings, "months"),
+        ends_on=one_round.ends_on if one_round else None,
+        timezone=table.zone("timezone", field_default(ProgramSettings, "timezone")),
+        secret_file=table.path("secret_file", base),
+    )
+
+
+def _rounds(program: Table, tables: list[Table]) -> tuple[RoundSettings, ...]:
+    """The one-round form ([program] starts_on..., round "1") or the [[rounds]] tables, not both."""
+    if not tables:
+        return (_round_dates(program, "1"),)  # starts_on is required then: "missing (required)"
+    given = [key for key in _ROUND_DATE_KEYS if key in program.data]
+    if given:
+        raise program.error(
+            given[0],
+            "not with [[rounds]]: give each round's starts_on, months and ends_on in its [[rounds]] table "
+            "(README, \"Rounds\")",
+        )
+    rounds: list[RoundSettings] = []
+    for table in tables:
+        round_id = table.text("id")
+        if not _ROUND_ID.fullmatch(round_id):
+            raise table.error("id", f"must be 1 to 16 letters, digits, '.', '_' or '-' (got {round_id!r})")
+        if round_id in (known.id for known in rounds):
+            raise table.error("id", f"{round_id!r} is also the id of an earlier [[rounds]] table")
+        found = _round_dates(table, round_id)
+        # In order, so that "the latest round that has started" is the last such in the list.
+        if rounds and found.starts_on <= rounds[-1].starts_on:
+            raise table.error(
+                "starts_on",
+                f"must be after the previous round's ({rounds[-1].id!r}, {rounds[-1].starts_on}): "
+                f"list the rounds in the order they start (got {found.starts_on})",
+            )
+        rounds.append(found)
+    return tuple(rounds)
+
+
+def _round_dates(table: Table, round_id: str) -> RoundSettings:
     starts_on = table.day("starts_on")
-    months = table.integer("months", field_default(ProgramSettings, "months"), low=1, high=36)
+    months = table.integer("months", field_default(RoundSettings, "months"), low=1, high=36)
     ends_on = table.day("ends_on", None)
     # At most `months` after the start: reply addresses, topics and check-ins are sized by `months`.
     if ends_on is not None and not starts_on < ends_on <= _add_months(starts_on, months):
@@ -225,15 +283,7 @@ def _program(table: Table, base: Path) -> ProgramSettings:
             f"must be after starts_on ({starts_on}) and at most months = {months} later, "
             f"{_add_months(starts_on, months)} (got {ends_on}); raise months for a longer round",
         )
-    return ProgramSettings(
-        name=name,
-        address=address,
-        starts_on=starts_on,
-        months=months,
-        ends_on=ends_on,
-        timezone=table.zone("timezone", field_default(ProgramSettings, "timezone")),
-        secret_file=table.path("secret_file", base),
-    )
+    return RoundSettings(id=round_id, starts_on=starts_on, months=months, ends_on=ends_on)
 
 
 def _add_months(day: date, months: int) -> date:

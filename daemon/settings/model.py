@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -31,10 +32,10 @@ QuestionKind = Literal["scale", "yesno", "choice", "text"]
 class ProgramSettings:
     name: str
     address: str  # normalised, lower case
-    starts_on: date
+    # The one-round form of the config ([program] starts_on, months, ends_on: round "1"); None
+    # when the config writes [[rounds]]. Code uses `Settings.rounds`, which both forms fill.
+    starts_on: date | None = None
     months: int = 9
-    # The round's end, when it is not starts_on + months (validated: after starts_on, at most
-    # `months` later); every pair ends with the round, a pair added late too.
     ends_on: date | None = None
     timezone: str = "UTC"
     secret_file: Path
@@ -46,6 +47,30 @@ class ProgramSettings:
     @property
     def domain(self) -> str:
         return self.address.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundSettings:
+    """One round of the program: `[[rounds]]`, or `[program]`'s starts_on/months/ends_on as round "1"."""
+
+    id: str  # short text: "1", "2026"
+    starts_on: date
+    months: int = 9
+    # The round's end, when it is not starts_on + months (validated: after starts_on, at most
+    # `months` later); every pair of the round ends then, a pair added late too.
+    ends_on: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The round's end: `ends_on`, else starts_on + months (the day its pairs end)."""
+        return self.ends_on or _add_months(self.starts_on, self.months)
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (as the planner's calendar counts)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,11 +259,29 @@ class Settings:
     topics: tuple[TopicSettings, ...]
     surveys: tuple[SurveySettings, ...]
     templates_dir: Path | None  # the program's own templates, replacing built-in ones of the same name
+    # The program's rounds in the config's order (by start: validated); at least one.
+    rounds: tuple[RoundSettings, ...] = ()
     security: SecuritySettings = SecuritySettings()
     letters: LetterSettings = LetterSettings()
     # Each a line `FILE: KEY: what may be wrong`: valid, but probably not what was meant (a time
     # zone with no daylight saving time). check-config prints them, `run` logs them.
     warnings: tuple[str, ...] = ()
+
+    def round(self, round_id: str) -> RoundSettings:
+        """The round with this id; an unknown one is a user's mistake, named with the known ones."""
+        for known in self.rounds:
+            if known.id == round_id:
+                return known
+        raise ConfigError(f"unknown round {round_id!r} (the config's rounds: {', '.join(self.round_ids())})")
+
+    def round_ids(self) -> tuple[str, ...]:
+        return tuple(known.id for known in self.rounds)
+
+    def current_round(self, today: date) -> RoundSettings:
+        """The round that commands mean by default: the latest that has started by `today` (in the
+        program's zone), or the first before any has."""
+        started = [known for known in self.rounds if known.starts_on <= today]
+        return started[-1] if started else self.rounds[0]
 
     def secret(self) -> bytes:
         """The program key (HMAC of reply tokens and Message-IDs), surrounding whitespace removed.

@@ -29,8 +29,6 @@ One module per concern; every public name is re-exported here, so callers write
   (`liaison_activity`).
 - `erasure`: forgetting a person and everything about them (`forget_person`, `Erasure`,
   `CannotForget`), and the key of the answer that asks a coordinator to confirm it.
-- `held_data`: what is held about one participant, for their `my data` request (`held_about`,
-  `HeldData`).
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -39,7 +37,6 @@ from __future__ import annotations
 
 from .addresses import AddressChange, AddressChangeError, change_address
 from .erasure import CannotForget, Erasure, forget_confirmation_key, forget_person
-from .held_data import HeldData, held_about
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
@@ -110,6 +107,18 @@ from .reports import (
 )
 from .roster import bump_roster_version, load_roster, name_of, roster_version, set_pair_status, sync_program
 from .roster_import import ImportCounts, apply_roster
+from .rounds import (
+    FIRST_ROUND,
+    RoundDates,
+    RoundsMissing,
+    keep_only_round,
+    named_pair_key,
+    pair_key,
+    rounds_with_pairs,
+    roster_pair_id,
+    stored_rounds,
+    sync_rounds,
+)
 from .summary import liaison_activity
 from .times import as_utc
 
@@ -124,13 +133,21 @@ __all__ = [
     # roster_import
     "ImportCounts",
     "apply_roster",
+    # rounds
+    "FIRST_ROUND",
+    "RoundDates",
+    "RoundsMissing",
+    "keep_only_round",
+    "named_pair_key",
+    "pair_key",
+    "rounds_with_pairs",
+    "roster_pair_id",
+    "stored_rounds",
+    "sync_rounds",
     # addresses
     "AddressChange",
     "AddressChangeError",
     "change_address",
-    # held_data
-    "HeldData",
-    "held_about",
     # intake
     "RECORDED_OUTCOMES",
     "SeenBefore",

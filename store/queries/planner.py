@@ -251,27 +251,33 @@ def _pair_state(pair: Pair, people: dict[int, PlannerPerson], contacts: dict[str
         status=pair.status,
         started_on=pair.started_on,
         contacts=tuple(sorted(contacts.get(pair.id, ()), key=lambda c: c.occurred_at)),
+        round_id=pair.round_id,
     )
 
 
 def _survey_answers(session: Session, where: object) -> list[SurveyAnswerRow]:
-    statement = select(SurveyResponse).order_by(SurveyResponse.updated_at, SurveyResponse.id)
+    statement = (
+        select(SurveyResponse, Pair.round_id)
+        .join(Pair, Pair.id == SurveyResponse.pair_id)  # type: ignore[arg-type]
+        .order_by(SurveyResponse.updated_at, SurveyResponse.id)
+    )
     if where is not None:
         statement = statement.where(where)  # type: ignore[arg-type]
     rows = []
-    for response in session.exec(statement):
+    for response, round_id in session.exec(statement):
         try:
             values = json.loads(response.answers)
         except ValueError:
             continue
         if isinstance(values, dict):
-            rows.append(SurveyAnswerRow(response.survey_id, response.person_id, values))
+            rows.append(SurveyAnswerRow(response.survey_id, response.person_id, values, round_id))
     return rows
 
 
 def _latest_answers(rows: Iterable[SurveyAnswerRow]) -> tuple[SurveyAnswerRow, ...]:
-    """One row per survey and person: the latest, should a person have answered for two pairs."""
-    latest: dict[tuple[str, int], SurveyAnswerRow] = {}
+    """One row per survey, person and round: the latest, should a person have answered for two
+    pairs of a round."""
+    latest: dict[tuple[str, int, str], SurveyAnswerRow] = {}
     for row in rows:
-        latest[(row.survey_id, row.person_id)] = row
+        latest[(row.survey_id, row.person_id, row.round_id)] = row
     return tuple(latest.values())

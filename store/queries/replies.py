@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from ..models import AuditEntry, CheckinReply, CommandUse, ContactEvent, LetterRequest, Pair, Person, SurveyResponse
 from .inserts import insert_ignoring_repeat
 from .plans import pairs_changed, people_changed
+from .rounds import roster_pair_id
 from .times import as_utc
 
 
@@ -132,15 +133,16 @@ def checkin_comments(session: Session, since: datetime) -> list[CheckinComment]:
     ]  # fmt: skip
 
 
-def pair_id_of(session: Session, mentor_email: str, mentee_email: str) -> str | None:
-    """The id of the pair of these two people (as the roster has them), if they are one."""
+def pair_id_of(session: Session, mentor_email: str, mentee_email: str, round_id: str) -> str | None:
+    """The roster id of the round's pair of these two people, if they are one."""
     mentor, mentee = aliased(Person), aliased(Person)
-    return session.execute(
+    key = session.execute(
         select(Pair.id)
         .join(mentor, col(mentor.id) == col(Pair.mentor_id))
         .join(mentee, col(mentee.id) == col(Pair.mentee_id))
-        .where(col(mentor.email) == mentor_email, col(mentee.email) == mentee_email)
+        .where(col(mentor.email) == mentor_email, col(mentee.email) == mentee_email, Pair.round_id == round_id)
     ).scalar()
+    return roster_pair_id(key) if key is not None else None
 
 
 def audit(session: Session, at: datetime, coordinator: str, command: str, result: str) -> None:

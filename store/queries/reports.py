@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from ..models import ContactEvent, IntakeRecord, Pair, Person, SurveyResponse
 from ..outcomes import OutcomeKind
+from .rounds import roster_pair_id
 from .times import as_utc
 
 MENTOR_TO_MENTEE, MENTEE_TO_MENTOR = "mentor_to_mentee", "mentee_to_mentor"
@@ -45,8 +46,10 @@ class PairActivity:
     bouncing: bool
 
 
-def pair_activity(session: Session, pair_id: str | None = None) -> list[PairActivity]:
-    """Every pair (or the one named), in the order status lists them: by start, then id.
+def pair_activity(session: Session, pair_id: str | None = None, round_id: str | None = None) -> list[PairActivity]:
+    """Every pair of the round (or the one named by its key), in the order status lists them: by
+    start, then id (ix_pair_round_started_on_id). `pair_id` of each is the roster's, as people
+    name it within the round.
 
     One query: the events grouped by pair alone (read in the order of the pair_id index, with
     no sort), the counts taken with FILTER. Grouping by an expression (`channel != 'email'`)
@@ -88,10 +91,12 @@ def pair_activity(session: Session, pair_id: str | None = None) -> list[PairActi
     )
     if pair_id is not None:
         query = query.where(Pair.id == pair_id)
+    if round_id is not None:
+        query = query.where(Pair.round_id == round_id)
     bouncing = set(session.exec(select(IntakeRecord.person_id).where(IntakeRecord.outcome == OutcomeKind.BOUNCE.value)))
     return [
         PairActivity(
-            pair_id=pid,
+            pair_id=roster_pair_id(pid),
             mentor=mentor_email,
             mentee=mentee_email,
             status=status,
@@ -124,13 +129,14 @@ def pair_activity(session: Session, pair_id: str | None = None) -> list[PairActi
 MonthlyContacts = tuple[str, str, str, str, int, int, int, int, int]
 
 
-def monthly_contacts(session: Session, zone: ZoneInfo, through: date) -> Iterator[MonthlyContacts]:
-    """Per pair and month (local time), pairs by start then id, months in order: every month
+def monthly_contacts(session: Session, zone: ZoneInfo, through: date, round_id: str) -> Iterator[MonthlyContacts]:
+    """Per pair of the round (its roster pair_id) and month (local time), pairs by start then id,
+    months in order: every month
     from the pair's start (or an earlier contact) to `through`'s month (the round so far) or
     its last contact, whichever is later. A month without contact is a row of zeros: those are
     the quiet pairs a coordinator looks for. Yielded a pair at a time, as the query returns them.
 
-    One query, in the pairs' order (ix_pair_started_on_id): for each pair, its events (found by
+    One query, in the pairs' order (ix_pair_round_started_on_id): for each pair, its events (found by
     ix_contactevent_pair_id) counted per month by direction and channel, and those few counts
     handed back as one short JSON text per pair (`[[n, a, b, c, d, e], ...]`). Counting each
     pair's events apart sorts 50 events 10,000 times instead of 500,000 events once, and needs
@@ -147,9 +153,14 @@ def monthly_contacts(session: Session, zone: ZoneInfo, through: date) -> Iterato
     would need the zone database inside SQLite; grouping by a UTC month and moving the events
     near a boundary afterwards would need a second pass over them.
     """
-    first, last = session.exec(select(func.min(ContactEvent.occurred_at), func.max(ContactEvent.occurred_at))).one()
+    in_round = select(Pair.id).where(Pair.round_id == round_id)
+    first, last = session.exec(
+        select(func.min(ContactEvent.occurred_at), func.max(ContactEvent.occurred_at)).where(
+            col(ContactEvent.pair_id).in_(in_round)
+        )
+    ).one()
     segments = _month_segments(as_utc(first), as_utc(last), zone) if first is not None else []
-    first_start = session.exec(select(func.min(Pair.started_on))).one()
+    first_start = session.exec(select(func.min(Pair.started_on)).where(Pair.round_id == round_id)).one()
     if first_start is None:
         return  # no pairs, no rows
     # Every month a row can be in, numbered: from the earliest start or contact to the latest
@@ -195,6 +206,7 @@ def monthly_contacts(session: Session, zone: ZoneInfo, through: date) -> Iterato
         select(col(Pair.id), mentor.email, mentee.email, col(Pair.started_on), counted)
         .join(mentor, col(mentor.id) == Pair.mentor_id)
         .join(mentee, col(mentee.id) == Pair.mentee_id)
+        .where(Pair.round_id == round_id)
         .order_by(col(Pair.started_on), col(Pair.id))
     )
     last_so_far = number[_label(through)]
@@ -205,11 +217,11 @@ def monthly_contacts(session: Session, zone: ZoneInfo, through: date) -> Iterato
         if own not in number:  # a pair starting after every contact and after `through`
             months.extend(_month_range(months[-1], own)[1:])
             number.update((label, n) for n, label in enumerate(months))
-        by_month = _parse_cells(cells)
+        by_month, roster_id = _parse_cells(cells), roster_pair_id(pair_id)
         lo = min(number[own], *by_month) if by_month else number[own]
         hi = max(number[own], last_so_far, *by_month)
         for n in range(lo, hi + 1):
-            yield (pair_id, mentor_email, mentee_email, months[n], *by_month.get(n, _NO_CONTACT))
+            yield (roster_id, mentor_email, mentee_email, months[n], *by_month.get(n, _NO_CONTACT))
 
 
 COUNTS = (MENTOR_TO_MENTEE, MENTEE_TO_MENTOR, "email", "phone", "meeting")
@@ -327,8 +339,8 @@ class SurveyRow:
     answers: dict[str, object]
 
 
-def survey_rows(session: Session) -> Iterator[SurveyRow]:
-    """One row per person, survey and pair, in survey then person order; yielded as read."""
+def survey_rows(session: Session, round_id: str) -> Iterator[SurveyRow]:
+    """One row per person, survey and pair of the round, in survey then person order; yielded as read."""
     query = (
         select(
             SurveyResponse.survey_id,
@@ -341,8 +353,9 @@ def survey_rows(session: Session) -> Iterator[SurveyRow]:
         )
         .join(Person, col(Person.id) == SurveyResponse.person_id)
         .join(Pair, col(Pair.id) == SurveyResponse.pair_id)
+        .where(Pair.round_id == round_id)
         .order_by(col(SurveyResponse.survey_id), col(SurveyResponse.person_id), col(SurveyResponse.id))
         .execution_options(yield_per=STREAM_BATCH)
     )
     for survey_id, email, name, pair_id, role, updated_at, answers in session.exec(query):
-        yield SurveyRow(survey_id, email, name, pair_id, role, as_utc(updated_at), json.loads(answers))
+        yield SurveyRow(survey_id, email, name, roster_pair_id(pair_id), role, as_utc(updated_at), json.loads(answers))

@@ -9,7 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from .. import locks
-from ..models import Pair, Person, Program
+from ..models import Pair, Person, Program, Round
 from ..roster import Participant, Roster, RosterPair
 from .plans import people_changed
 
@@ -18,8 +18,12 @@ def load_roster(session: Session) -> Roster:
     people = {p.id: p for p in session.exec(select(Person))}
     everyone = {pid: Participant(pid, p.email, p.name) for pid, p in people.items() if pid is not None}
     pairs = [
-        RosterPair(pair.id, everyone[pair.mentor_id], everyone[pair.mentee_id], pair.status, pair.started_on)
-        for pair in session.exec(select(Pair))
+        RosterPair(
+            pair.id, everyone[pair.mentor_id], everyone[pair.mentee_id], pair.status, pair.started_on, *dates
+        )
+        for pair, *dates in session.exec(
+            select(Pair, Round.starts_on, Round.ends_on, Round.id).join(Round, Round.id == Pair.round_id)  # type: ignore[arg-type]
+        )
     ]
     paired = {pair.mentor.person_id for pair in pairs} | {pair.mentee.person_id for pair in pairs}
     # A coordinator who is also a mentor is both: a participant for their pair's mail.

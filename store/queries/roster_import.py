@@ -18,6 +18,7 @@ from ...parsers.roster_csv import RosterError, RosterRow
 from ..models import Pair, Person
 from .plans import roster_changed
 from .roster import bump_roster_version
+from .rounds import pair_key, roster_pair_id
 
 
 @dataclass
@@ -38,7 +39,7 @@ class _PersonState:
 
 @dataclass
 class _PairState:
-    id: str
+    id: str  # the roster's pair_id, unique within the round (the store's key: rounds.pair_key)
     mentor: str  # email
     mentee: str  # email
     started_on: date
@@ -48,10 +49,12 @@ class _PairState:
 
 @dataclass
 class _Roster:
-    """The store's people and pairs as the import sees them, kept up to date row by row."""
+    """The store's people and the round's pairs as the import sees them, kept up to date row by
+    row. Other rounds' pairs are not read: an import for one round never changes another's, and
+    roles and pair ids are the round's own (a former mentee may mentor in a later round)."""
 
     people: dict[str, _PersonState]  # email -> person
-    pairs: dict[str, _PairState]  # pair id -> pair
+    pairs: dict[str, _PairState]  # roster pair id -> pair
     by_people: dict[tuple[str, str], _PairState]  # (mentor email, mentee email) -> pair
     owners: dict[str, str]  # any address (an email or an alias) -> the email of its person
     # email -> (position, pair id) of the first pair, in the order the store lists them, where
@@ -77,10 +80,13 @@ class _Roster:
         self.owners.update(dict.fromkeys(aliases.split(), person.email))
 
 
-def apply_roster(session: Session, rows: list[RosterRow], default_start: date, filename: str) -> ImportCounts:
-    """Add or update every row; raises RosterError (and the caller's transaction rolls back)."""
+def apply_roster(
+    session: Session, rows: list[RosterRow], default_start: date, filename: str, round_id: str
+) -> ImportCounts:
+    """Add or update every row as a pair of round `round_id` (which starts on `default_start`);
+    raises RosterError (and the caller's transaction rolls back)."""
     counts = ImportCounts()
-    roster = _load(session, rows)
+    roster = _load(session, rows, round_id)
     for row in rows:
         _check_aliases_are_free(roster, row, filename)
         mentor, mentor_changed = _upsert_person(roster, row.mentor_email, row.mentor_name, row.mentor_aliases)
@@ -108,7 +114,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
             counts.updated += 1
         else:
             counts.unchanged += 1
-    _write(session, roster)
+    _write(session, roster, round_id)
     if counts.added or counts.updated:
         bump_roster_version(session)
         session.flush()
@@ -117,7 +123,7 @@ def apply_roster(session: Session, rows: list[RosterRow], default_start: date, f
     return counts
 
 
-def _load(session: Session, rows: list[RosterRow]) -> _Roster:
+def _load(session: Session, rows: list[RosterRow], round_id: str) -> _Roster:
     people = {
         email: _PersonState(person_id, email, name, aliases)
         for person_id, email, name, aliases in session.exec(
@@ -129,10 +135,10 @@ def _load(session: Session, rows: list[RosterRow]) -> _Roster:
     for person in people.values():
         owners.update(dict.fromkeys(person.aliases.split(), person.email))
     roster = _Roster(people, {}, {}, owners)
-    for pair_id, mentor_id, mentee_id, started_on in session.exec(
-        select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.started_on)
+    for key, mentor_id, mentee_id, started_on in session.exec(
+        select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.started_on).where(Pair.round_id == round_id)
     ):
-        roster.add_pair(_PairState(pair_id, emails[mentor_id], emails[mentee_id], started_on, stored=True))
+        roster.add_pair(_PairState(roster_pair_id(key), emails[mentor_id], emails[mentee_id], started_on, stored=True))
     claimed = [row.pair_id for row in rows if row.pair_id]  # not for automatic numbers
     roster.highest_number = max((int(pid) for pid in (*roster.pairs, *claimed) if pid.isdigit()), default=0)
     return roster
@@ -204,7 +210,7 @@ def _next_pair_id(roster: _Roster) -> str:
     return str(roster.highest_number)
 
 
-def _write(session: Session, roster: _Roster) -> None:
+def _write(session: Session, roster: _Roster, round_id: str) -> None:
     """The import's outcome in bulk statements: new people first (pairs need their ids)."""
     people = roster.people.values()
     new_people = [
@@ -226,7 +232,8 @@ def _write(session: Session, roster: _Roster) -> None:
     pairs = roster.pairs.values()
     new_pairs = [
         {
-            "id": pair.id,
+            "id": pair_key(round_id, pair.id),
+            "round_id": round_id,
             "mentor_id": roster.people[pair.mentor].id,
             "mentee_id": roster.people[pair.mentee].id,
             "status": "active",
@@ -238,7 +245,7 @@ def _write(session: Session, roster: _Roster) -> None:
     if new_pairs:
         session.execute(insert(Pair), new_pairs)
     changed_pairs = [
-        {"b_id": pair.id, "b_started_on": pair.started_on} for pair in pairs if pair.stored and pair.changed
+        {"b_id": pair_key(round_id, pair.id), "b_started_on": pair.started_on} for pair in pairs if pair.stored and pair.changed
     ]
     if changed_pairs:
         session.execute(

@@ -59,6 +59,7 @@ __all__ = [
     "Calendar",
     "DueMail",
     "add_months",
+    "by_round",
     "due_mail",
     "due_mail_for_pairs",
     "next_moments",
@@ -81,10 +82,15 @@ class PairPlan:
 
 @dataclass(frozen=True)
 class ProgramPlan:
-    """One kind of program-wide mail (to the committee), planned over every pair at once."""
+    """One kind of program-wide mail (to the committee), planned over every pair at once, or over
+    each round's pairs (`per_round`: a round's survey results are its own)."""
 
     due: Planning
     moments: Callable[[Calendar, PlannerState, datetime], Iterable[datetime]]
+    per_round: bool = False
+
+    def parts(self, calendar: Calendar, state: PlannerState) -> Iterable[tuple[Calendar, PlannerState]]:
+        return by_round(calendar, state) if self.per_round else ((calendar, state),)
 
 
 # The calendar, read as a list: each entry plans one kind of mail.
@@ -99,7 +105,7 @@ PAIR_PLANS: tuple[PairPlan, ...] = (
     PairPlan(plan_round_end, round_end_moments),
 )
 PROGRAM_PLANS: tuple[ProgramPlan, ...] = (
-    ProgramPlan(plan_survey_results, survey_results_moments),
+    ProgramPlan(plan_survey_results, survey_results_moments, per_round=True),
     ProgramPlan(plan_liaison_summary, liaison_summary_moments),
     ProgramPlan(plan_digest, digest_moments),
 )
@@ -109,7 +115,25 @@ PLANS: tuple[Planning, ...] = tuple(plan.due for plan in (*PAIR_PLANS, *PROGRAM_
 def due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
     """Everything due at `now` that is not in the outbox yet, in due order."""
     state = welcomed_now(calendar, state, now)
-    return _unsent(state, (mail for plan in PLANS for mail in plan(calendar, state, now)))
+    pairs_mail = (
+        mail for own, round_state in by_round(calendar, state) for plan in PAIR_PLANS for mail in plan.due(own, round_state, now)
+    )
+    return _unsent(state, (*pairs_mail, *program_due_mail(calendar, state, now)))
+
+
+def by_round(calendar: Calendar, state: PlannerState) -> Iterator[tuple[Calendar, PlannerState]]:
+    """The state cut by round, each part with its round's calendar: a pair's mail is planned from
+    its own round's dates, and a person's survey is one per round (timed by their latest pair of
+    it, answered for it). One pass over the pairs; a program of one round is its state as is."""
+    rounds: dict[str, list[PairState]] = {}
+    for pair in state.pairs:
+        rounds.setdefault(pair.round_id, []).append(pair)
+    if len(rounds) <= 1 and all(row.round_id in rounds for row in state.survey_answers):
+        yield calendar.for_round(next(iter(rounds), calendar.round_id)), state
+        return
+    for round_id, pairs in rounds.items():
+        answers = tuple(row for row in state.survey_answers if row.round_id == round_id)
+        yield calendar.for_round(round_id), replace(state, pairs=tuple(pairs), survey_answers=answers)
 
 
 def welcomed_now(calendar: Calendar, state: PlannerState, now: datetime) -> PlannerState:
@@ -119,7 +143,9 @@ def welcomed_now(calendar: Calendar, state: PlannerState, now: datetime) -> Plan
         return pair.welcomed_at is None and f"pairing:pair-{pair.pair_id}" not in state.sent_keys
 
     pairs = tuple(
-        replace(pair, welcomed_at=now) if unwelcomed(pair) and pairing_due(calendar, pair, now) else pair
+        replace(pair, welcomed_at=now)
+        if unwelcomed(pair) and pairing_due(calendar.for_round(pair.round_id), pair, now)
+        else pair
         for pair in state.pairs
     )
     return state if pairs == state.pairs else replace(state, pairs=pairs)
@@ -136,7 +162,9 @@ def due_mail_for_pairs(
     """
     state = welcomed_now(calendar, state, now)
     members = {person.person_id for pair in state.pairs if pair.pair_id in pair_ids for _, person in _members(pair)}
-    mails = (mail for plan in PAIR_PLANS for mail in plan.due(calendar, state, now))
+    mails = (
+        mail for own, round_state in by_round(calendar, state) for plan in PAIR_PLANS for mail in plan.due(own, round_state, now)
+    )
     return _unsent(state, (mail for mail in mails if all(person.person_id in members for person in mail.to)))
 
 
@@ -151,7 +179,8 @@ def next_moments(
     state = welcomed_now(calendar, state, now)
     return {
         pair.pair_id: min(
-            (m for plan in PAIR_PLANS for m in plan.moments(calendar, pair, now) if m > now), default=None
+            (m for plan in PAIR_PLANS for m in plan.moments(calendar.for_round(pair.round_id), pair, now) if m > now),
+            default=None,
         )
         for pair in state.pairs
         if pair.pair_id in pair_ids
@@ -160,11 +189,23 @@ def next_moments(
 
 def program_due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
     """The committee's mail due at `now` (survey results, liaison summary, digest), not yet sent."""
-    return _unsent(state, (mail for plan in PROGRAM_PLANS for mail in plan.due(calendar, state, now)))
+    mails = (
+        mail
+        for plan in PROGRAM_PLANS
+        for own, part in plan.parts(calendar, state)
+        for mail in plan.due(own, part, now)
+    )
+    return _unsent(state, mails)
 
 
 def next_program_moment(calendar: Calendar, state: PlannerState, now: datetime) -> datetime | None:
-    later = (m for plan in PROGRAM_PLANS for m in plan.moments(calendar, state, now) if m > now)
+    later = (
+        m
+        for plan in PROGRAM_PLANS
+        for own, part in plan.parts(calendar, state)
+        for m in plan.moments(own, part, now)
+        if m > now
+    )
     return min(later, default=None)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import calendar as calendar_module
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from ....store.planner_state import PairState
-from ...settings import ProgramSettings, ScheduleSettings, Settings, SurveySettings, TopicSettings
+from ....store.planner_state import FIRST_ROUND, PairState
+from ...settings import RoundSettings, ScheduleSettings, Settings, SurveySettings, TopicSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -26,29 +26,52 @@ class Calendar:
     surveys: tuple[SurveySettings, ...]
     coordinators: tuple[str, ...]
     liaison: str | None
-    # The round: it starts on [program] starts_on and has one end for every pair (`ends_on`, or
+    # The round: it starts on its starts_on and has one end for every pair (`ends_on`, or
     # starts_on + months), so a pair added in week 3 ends with everyone else.
     starts_on: date
     ends_on: date
     # (address, name) of the staff the config names ("Full Name <address>"): for signatures.
     staff_names: tuple[tuple[str, str], ...] = ()
+    round_id: str = FIRST_ROUND
+    # Every round's calendar by id (`for_round`); empty: this calendar's round is the only one.
+    rounds: Mapping[str, Calendar] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Calendar:
+        """The first round's calendar, holding every round's (`for_round`)."""
+        first = cls._of_round(settings, settings.rounds[0])
+        others = {known.id: cls._of_round(settings, known) for known in settings.rounds[1:]}
+        everyone = {first.round_id: first, **others}
+        return replace(first, rounds=everyone)
+
+    @classmethod
+    def _of_round(cls, settings: Settings, known: RoundSettings) -> Calendar:
         return cls(
             program_name=settings.program.name,
             program_address=settings.program.address,
             zone=settings.program.zone,
-            months=settings.program.months,
+            months=known.months,
             schedule=settings.schedule,
             topics=settings.topics,
             surveys=settings.surveys,
             coordinators=settings.people.coordinators,
             liaison=settings.people.liaison,
-            starts_on=settings.program.starts_on,
-            ends_on=program_ends_on(settings.program.starts_on, settings.program.months, settings.program.ends_on),
+            starts_on=known.starts_on,
+            ends_on=known.last_day,
             staff_names=settings.people.names,
+            round_id=known.id,
         )
+
+    def for_round(self, round_id: str) -> Calendar:
+        """The calendar of a pair's round: its own dates, the program's everything else (a dict
+        lookup, so planning 10,000 pairs costs nothing more)."""
+        return self.rounds.get(round_id, self)
+
+    @property
+    def key_suffix(self) -> str:
+        """What keys of mail that names no pair carry for this round (a person's survey, the
+        results): nothing in round "1", whose keys are as they were before rounds."""
+        return "" if self.round_id == FIRST_ROUND else f":round-{self.round_id}"
 
     def staff_name(self, address: str | None) -> str:
         """The name the config gives a coordinator or the liaison, or ""."""
@@ -76,24 +99,23 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar_module.monthrange(year, month)[1]))
 
 
-def program_ends_on(starts_on: date, months: int, ends_on: date | None = None) -> date:
-    """The round's one end date: [program] ends_on when given, else starts_on + months."""
-    return ends_on or add_months(starts_on, months)
-
-
 def pair_ends_on(round_ends: date, months: int, started_on: date) -> date:
     """When a pair's round ends: with the round, or sooner for a pair that started before the
     round's first day (carried over from an earlier round) once its `months` are up."""
     return min(round_ends, add_months(started_on, months))
 
 
-def pair_ends_on_for(program: ProgramSettings, started_on: date) -> date:
-    """`pair_ends_on` from the config, for code that has the settings rather than a `Calendar`."""
-    return pair_ends_on(program_ends_on(program.starts_on, program.months, program.ends_on), program.months, started_on)
+def pair_ends_on_for(known: RoundSettings, started_on: date) -> date:
+    """`pair_ends_on` from the pair's round in the config, for code that has the settings rather
+    than a `Calendar`."""
+    return pair_ends_on(known.last_day, known.months, started_on)
 
 
 def round_ends_on(calendar: Calendar, pair: PairState) -> date:
-    return pair_ends_on(calendar.ends_on, calendar.months, pair.started_on)
+    """When the pair's round ends for it: by its own round's dates, whichever calendar is given
+    (the program-wide mail, the liaison summary, plans a pair from the program's calendar)."""
+    own = calendar.for_round(pair.round_id)
+    return pair_ends_on(own.ends_on, own.months, pair.started_on)
 
 
 def welcomed(calendar: Calendar, pair: PairState) -> datetime:
@@ -126,7 +148,8 @@ def monthly(calendar: Calendar, pair: PairState, offset_days: int = 0) -> list[d
     first = calendar.local_date(welcomed(calendar, pair))
     end = calendar.at(round_ends_on(calendar, pair), time(0))
     offset = timedelta(days=offset_days)
-    moments = (calendar.at(add_months(first, n) + offset, calendar.schedule.send_time) for n in range(calendar.months))
+    months = calendar.for_round(pair.round_id).months
+    moments = (calendar.at(add_months(first, n) + offset, calendar.schedule.send_time) for n in range(months))
     return [moment for moment in moments if moment < end]
 
 

@@ -35,9 +35,11 @@ class SurveyInvite:
     closes_on: date  # the last day the mail names ("please reply by ...")
     closes: datetime  # when the survey stops being sent and reminded of
 
+    round_suffix: str = ""  # Calendar.key_suffix: a survey a round
+
     @property
     def key(self) -> str:
-        return f"survey:{self.survey.id}:person-{self.person.person_id}"
+        return f"survey:{self.survey.id}:person-{self.person.person_id}{self.round_suffix}"
 
 
 def survey_invites(calendar: Calendar, state: PlannerState, survey: SurveySettings) -> list[SurveyInvite]:
@@ -70,6 +72,7 @@ def survey_invites(calendar: Calendar, state: PlannerState, survey: SurveySettin
                 opens=calendar.at(ends_on - timedelta(days=survey.opens_days_before_end), calendar.schedule.send_time),
                 closes_on=closes_on,
                 closes=calendar.at(closes_on, time(0)),
+                round_suffix=calendar.key_suffix,
             )
         )
     return invites
@@ -160,7 +163,7 @@ def plan_survey_reminders(calendar: Calendar, state: PlannerState, now: datetime
             if sent_at is not None and sent_at >= due:
                 continue  # a survey sent late (after downtime) is its own reminder
             yield DueMail(
-                key=f"survey_reminder:{survey.id}:person-{invite.person.person_id}",
+                key=f"survey_reminder:{survey.id}:person-{invite.person.person_id}{calendar.key_suffix}",
                 kind="survey_reminder",
                 due_at=due,
                 to=(invite.person,),
@@ -194,7 +197,7 @@ def plan_survey_results(calendar: Calendar, state: PlannerState, now: datetime) 
             continue
         closes_on = max(invite.closes_on for invite in invites)
         due = _results_due(calendar, closes_on)
-        keys = {person.email: f"survey_results:{survey.id}:{person.email}" for _, person in committee}
+        keys = {person.email: f"survey_results:{survey.id}:{person.email}{calendar.key_suffix}" for _, person in committee}
         if due > now or all(key in state.sent_keys for key in keys.values()):
             continue
         results = survey_results(survey, invites, state)
