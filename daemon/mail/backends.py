@@ -9,11 +9,19 @@ reached, or would not let us in), so that the rest of the round would meet it to
 
 The reason a `DeliveryError` gives is short and never quotes the message: it ends up in logs and
 in the coordinators' digest (DESIGN.md section 3).
+
+With `[delivery.smtp] auth = "oauth2"` the SMTP backend signs in with a bearer token (AUTH
+XOAUTH2, or OAUTHBEARER where the relay offers it and not XOAUTH2) from its `TokenSource`. A
+refused token (535, or a 334 error challenge and then 535) is forgotten and the login tried once
+more with a fresh one (the token may have been revoked, or expired early); refused again, the
+login is not tried before `first_retry` has passed, doubling up to an hour, as the IMAP watcher
+backs off: the mail stays due (a temporary, relay-wide failure) and goes when a login works.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import smtplib
@@ -21,10 +29,12 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, assert_never
 
+from ..auth import Exchange, TokenError, TokenRefused, TokenSource, choose, token_source
 from ..settings import DeliverySettings, RelaySettings
 
 log = logging.getLogger("mentormail.backends")
@@ -163,12 +173,26 @@ class SmtpBackend:
         local_hostname: str | None = None,
         timeout: float = 60,
         ssl_context: ssl.SSLContext | None = None,
+        tokens: TokenSource | None = None,
+        first_retry: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`tokens`: where an `auth = "oauth2"` login gets its bearer token (by default a source of
+        the relay's own oauth2 settings); `first_retry`: the pause after a token refused twice,
+        doubling to an hour (`[schedule] delivery_first_retry_seconds`)."""
         self.settings = settings
         self.local_hostname = local_hostname
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
+        if tokens is None and settings.auth == "oauth2" and settings.oauth2 is not None:
+            tokens = token_source(settings.oauth2)
+        self.tokens = tokens
+        self.first_retry = first_retry
+        self._clock = clock
         self._client: smtplib.SMTP | None = None
+        self.mechanism: str | None = None  # the SASL mechanism of the last token login
+        self._login_pause = first_retry  # the pause after the next refused login
+        self._no_login_before = 0.0  # monotonic: while a refused login's pause lasts
 
     def send(self, raw: bytes, envelope: Envelope) -> None:
         # SMTP lines end in CRLF; relays that defend against SMTP smuggling refuse a bare LF.
@@ -210,7 +234,9 @@ class SmtpBackend:
 
     def check(self) -> None:
         """Connect, secure and log in as a send would, then QUIT (`check-config --connect`). A
-        refused login raises smtplib's SMTPAuthenticationError; any other failure a DeliveryError."""
+        refused login raises smtplib's SMTPAuthenticationError; any other failure a DeliveryError
+        (a token the provider would not give: `authentication failed for USER at HOST (oauth2: ...)`).
+        `mechanism` then names the SASL mechanism a token login used."""
         try:
             self._open().quit()
         except (DeliveryError, smtplib.SMTPAuthenticationError):
@@ -224,6 +250,9 @@ class SmtpBackend:
         if self._client is not None and not _answers(self._client):
             self._drop()
         if self._client is None:
+            if (wait := self._no_login_before - self._clock()) > 0:
+                reason = f"login refused; next try in {_seconds(wait)}"
+                raise DeliveryError(self._refused(reason), temporary=True, relay_wide=True)
             self._client = self._open()
         return self._client
 
@@ -249,11 +278,50 @@ class SmtpBackend:
             if relay.username:
                 if not client.has_extn("auth"):
                     raise DeliveryError("relay does not offer AUTH", temporary=False)
-                client.login(relay.username, relay.password)
+                if relay.auth == "oauth2":
+                    self._login_with_token(client)
+                else:
+                    client.login(relay.username, relay.password)
         except BaseException:
             client.close()
             raise
         return client
+
+    def _login_with_token(self, client: smtplib.SMTP) -> None:
+        """AUTH with the current token, and once more with a fresh one if the relay refuses it;
+        a second refusal (smtplib's SMTPAuthenticationError) pauses logins (`_open` says so)."""
+        assert self.tokens is not None, "auth = oauth2 needs a TokenSource"
+        relay = self.settings
+        mechanism = choose(client.esmtp_features.get("auth", "").split())
+        for attempt in (1, 2):
+            try:
+                token = self.tokens.token()
+            except TokenRefused as refused:
+                self._pause_logins()
+                raise DeliveryError(self._refused(str(refused)), temporary=True, relay_wide=True) from None
+            except TokenError as unavailable:  # the endpoint's trouble: retried with the round
+                raise DeliveryError(str(unavailable), temporary=True, relay_wide=True) from None
+            exchange = Exchange(mechanism, relay.username, token, relay.host, relay.port)
+            self.mechanism = mechanism
+            try:
+                client.auth(mechanism, exchange, initial_response_ok=True)
+            except smtplib.SMTPAuthenticationError:
+                self.tokens.refused(token)  # revoked or expired early: the next token() fetches
+                if attempt == 2:
+                    self._pause_logins()
+                    raise
+                continue
+            self._login_pause = self.first_retry  # a login that works starts the pauses afresh
+            return
+
+    def _pause_logins(self) -> None:
+        # A refused login tried again every round (every few seconds, for each batch of mail)
+        # would hammer the provider's sign-in with a token or client it has refused.
+        self._no_login_before = self._clock() + self._login_pause
+        self._login_pause = min(self._login_pause * 2, LONGEST_LOGIN_PAUSE)
+
+    def _refused(self, reason: str) -> str:
+        return f"authentication failed for {self.settings.username} at {self.settings.host} ({reason})"
 
     def _drop(self) -> None:
         """Forget the connection without a QUIT, which after a failure could wait a whole timeout."""
@@ -268,17 +336,26 @@ class SmtpBackend:
             # No one received it. If any refusal was temporary, sending it again later may reach
             # them all; otherwise there is no one left to try.
             code, text = next((reply for reply in replies if not _permanent(reply[0])), replies[0])
-            return DeliveryError(f"{_reply_status(code, text)} from {host}", temporary=not _permanent(code))
+            return self._refusal(code, text)
         if isinstance(exc, smtplib.SMTPResponseException):
-            code = exc.smtp_code
-            return DeliveryError(f"{_reply_status(code, exc.smtp_error)} from {host}", temporary=not _permanent(code))
+            return self._refusal(exc.smtp_code, exc.smtp_error)
         # smtplib reports a timeout or a reset while it waits for a reply as a disconnection.
         if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, OSError):
             exc = exc.__context__
         return DeliveryError(f"{network_problem(exc)} ({host}:{self.settings.port})", temporary=True, relay_wide=True)
 
+    def _refusal(self, code: int, text: bytes | str) -> DeliveryError:
+        status = f"{_reply_status(code, text)} from {self.settings.host}"
+        if _throttled(code, text):
+            # The relay holding back the sender, not refusing this mail: the rest of the round
+            # would hear the same, so the round ends and every mail of it is retried later.
+            return DeliveryError(status, temporary=True, relay_wide=True)
+        return DeliveryError(status, temporary=not _permanent(code))
+
 
 _LINE_END = re.compile(rb"\r?\n")
+# The longest pause between two logins after the relay refused one (the first is first_retry).
+LONGEST_LOGIN_PAUSE = 3600.0
 # RFC 3463's enhanced status code says what went wrong; the rest of a reply is free text that may
 # quote the message, so it is left out.
 _ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
@@ -315,6 +392,26 @@ def _mail_options(client: smtplib.SMTP, wire: bytes, envelope: Envelope) -> list
     return options
 
 
+def _throttled(code: int, text: bytes | str) -> bool:
+    """A reply that says the sender is sending too much, or the relay is too busy, for now:
+    421 (closing: RFC 5321 4.2.3; Gmail's `421 4.7.0 Try again later`), a 4xx whose enhanced
+    status is a policy one, 4.7.x (Exchange Online's `451 4.7.500 Server busy`), and a sending
+    quota used up, which comes back within a day (Gmail's `550 5.4.5 Daily user sending limit
+    exceeded`; Exchange Online's `554 5.2.0 ...SubmissionQuotaExceededException`). Only the codes,
+    and that one word, are read: the rest of a reply may quote the message."""
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    enhanced = _ENHANCED_STATUS.match(words)
+    status = enhanced[0] if enhanced else ""
+    if code == 421 or (400 <= code < 500 and status.startswith("4.7.")):
+        return True
+    return status == "5.4.5" or "SubmissionQuotaExceeded" in words
+
+
+def _seconds(wait: float) -> str:
+    """`45 s`, `4 min`: a pause as an operator reads it."""
+    return f"{max(1, math.ceil(wait))} s" if wait < 90 else f"{round(wait / 60)} min"
+
+
 def _permanent(code: int) -> bool:
     # Anything but a 5xx (a 4xx, or a reply smtplib could not read) may work next time.
     return 500 <= code < 600
@@ -335,10 +432,12 @@ def network_problem(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def backend_for(settings: DeliverySettings) -> Backend:
+def backend_for(settings: DeliverySettings, first_retry: float = 60.0) -> Backend:
+    """The configured backend; `first_retry` (seconds): the SMTP backend's pause after a refused
+    token login, as long as delivery's first retry (`[schedule] delivery_first_retry_seconds`)."""
     match settings.backend:
         case "smtp":
-            return SmtpBackend(settings.smtp)
+            return SmtpBackend(settings.smtp, first_retry=first_retry)
         case "maildir":
             return MaildirBackend(settings.maildir)
         case "memory":

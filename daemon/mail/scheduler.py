@@ -47,7 +47,10 @@ class ProgramMail:
         self.calendar = Calendar.from_settings(settings)
         self.composing = Composing.in_workers(settings, compose_workers)
         self.deliverer = deliverer or Deliverer.configured(
-            store, backend_for(settings.delivery), settings.schedule, settings.delivery.send_rate
+            store,
+            backend_for(settings.delivery, settings.schedule.delivery_first_retry_seconds),
+            settings.schedule,
+            settings.delivery.send_rate,
         )
         self.stopping = threading.Event()
 

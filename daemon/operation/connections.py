@@ -69,15 +69,18 @@ def check_imap(settings: ImapIntakeSettings) -> Check:
 
 def check_relay(settings: RelaySettings) -> Check:
     server = f"SMTP relay {settings.host}:{settings.port}"
+    backend = SmtpBackend(settings, timeout=TIMEOUT)
     try:
-        SmtpBackend(settings, timeout=TIMEOUT).check()
+        backend.check()
     except smtplib.SMTPAuthenticationError as exc:
         detail = f"authentication failed for {settings.username} at {settings.host} ({exc.smtp_code})"
         return Check(server, False, detail)
     except DeliveryError as exc:
         return Check(server, False, str(exc))
     logged_in = f"logged in as {settings.username}" if settings.username else "no login configured"
-    return Check(server, True, logged_in)
+    # A token login says how: the mechanism, and so that the provider gave the daemon a token.
+    how = f" with an OAuth2 token ({backend.mechanism})" if backend.mechanism else ""
+    return Check(server, True, logged_in + how)
 
 
 def _problem(exc: BaseException, host: str, port: int) -> str:
