@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..settings import OAuth2Settings
-from . import generic
+from . import generic, google, microsoft
 from .oauth2 import Fetch, TokenSource
 
 # provider name -> (its settings) -> Fetch
 FETCHERS: dict[str, Callable[[Any], Fetch]] = {
     "generic": generic.fetcher,
+    "microsoft": microsoft.fetcher,
+    "google": google.fetcher,
 }
 
 

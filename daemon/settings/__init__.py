@@ -40,7 +40,14 @@ from .model import (
     Weekday,
 )
 from .oauth2 import PROVIDERS as OAUTH2_PROVIDERS
-from .oauth2 import AuthMethod, GenericOAuth2Settings, OAuth2Settings, read_secret
+from .oauth2 import (
+    AuthMethod,
+    GenericOAuth2Settings,
+    GoogleOAuth2Settings,
+    MicrosoftOAuth2Settings,
+    OAuth2Settings,
+    read_secret,
+)
 from .table import ConfigError
 
 __all__ = [
@@ -51,8 +58,10 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "GenericOAuth2Settings",
+    "GoogleOAuth2Settings",
     "ImapIntakeSettings",
     "LetterSettings",
+    "MicrosoftOAuth2Settings",
     "OAuth2Settings",
     "PeopleSettings",
     "ProgramSettings",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,11 +89,114 @@ def _generic(table: Table, base: Path, in_use: bool) -> GenericOAuth2Settings:
     )
 
 
-# The providers, by the name `provider = "..."` gives. microsoft and google are added beside it.
+@dataclass(frozen=True, kw_only=True)
+class MicrosoftOAuth2Settings(OAuth2Settings):
+    """Microsoft 365 (Entra ID): the client-credentials flow of an app registration with the
+    `IMAP.AccessAsApp` / `SMTP.SendAsApp` permissions, through Microsoft's library (msal), with a
+    client secret or a certificate (README, "Microsoft 365")."""
+
+    provider: ClassVar[str] = "microsoft"
+    tenant_id: str
+    client_id: str
+    client_secret_file: Path | None = None
+    # A PEM file holding the certificate's private key (and the certificate), and the SHA-1
+    # thumbprint Entra ID shows for the certificate uploaded to the app registration.
+    certificate_file: Path | None = None
+    thumbprint: str = ""
+    # One resource's `.default`: the app permissions granted to it, IMAP's and SMTP's alike.
+    scope: str = "https://outlook.office365.com/.default"
+    # The sign-in service: another one for a national cloud (https://login.microsoftonline.us).
+    authority: str = "https://login.microsoftonline.com"
+
+
+def _microsoft(table: Table, base: Path, in_use: bool) -> MicrosoftOAuth2Settings:
+    given = [key for key in ("client_secret_file", "certificate_file") if key in table.data]
+    if len(given) != 1:
+        problem = "give one of them, not both" if given else "missing (required): the app's secret or its certificate"
+        raise table.error("client_secret_file", f"or certificate_file: {problem}")
+    thumbprint = table.text("thumbprint", "").replace(":", "").replace(" ", "").upper()
+    if given == ["certificate_file"] and not re.fullmatch(r"[0-9A-F]{40}", thumbprint):
+        raise table.error("thumbprint", "the certificate's SHA-1 thumbprint, 40 hex digits as Entra ID shows it")
+    if given == ["client_secret_file"] and "thumbprint" in table.data:
+        raise table.error("thumbprint", "only with certificate_file")
+    defaults = MicrosoftOAuth2Settings(table="", tenant_id="", client_id="")
+    return MicrosoftOAuth2Settings(
+        table=table.name,
+        tenant_id=table.line("tenant_id"),
+        client_id=table.line("client_id"),
+        client_secret_file=secret_file(table, "client_secret_file", base, in_use=in_use, required=False),
+        certificate_file=secret_file(table, "certificate_file", base, in_use=in_use, required=False),
+        thumbprint=thumbprint,
+        scope=table.text("scope", defaults.scope).strip(),
+        authority=_https_url(table, "authority", defaults.authority).rstrip("/"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoogleOAuth2Settings(OAuth2Settings):
+    """Google Workspace, through Google's library (google-auth): a service account with
+    domain-wide delegation acting as `subject` (the program address), or an installed app's
+    refresh token got once by `mentormail oauth-login` (README, "Google Workspace")."""
+
+    provider: ClassVar[str] = "google"
+    service_account_file: Path | None = None  # the service account's JSON key
+    subject: str = ""  # the mailbox it acts as, with service_account_file
+    client_id: str = ""  # the installed app's, with refresh_token_file
+    client_secret_file: Path | None = None
+    refresh_token_file: Path | None = None
+    scope: str = "https://mail.google.com/"  # the one scope Gmail's IMAP and SMTP take
+    token_url: str = "https://oauth2.googleapis.com/token"  # for the refresh token (a key file names its own)
+
+
+def _google(table: Table, base: Path, in_use: bool) -> GoogleOAuth2Settings:
+    defaults = GoogleOAuth2Settings(table="")
+    service = "service_account_file" in table.data
+    if service == ("refresh_token_file" in table.data):
+        problem = "give one of them, not both" if service else "missing (required): how the daemon signs in"
+        raise table.error("service_account_file", f"or refresh_token_file: {problem}")
+    only_other = ("client_id", "client_secret_file", "token_url") if service else ("subject",)
+    wrong = [key for key in only_other if key in table.data]
+    if wrong:
+        other = "refresh_token_file" if service else "service_account_file"
+        raise table.error(wrong[0], f"only with {other}")
+    return GoogleOAuth2Settings(
+        table=table.name,
+        service_account_file=secret_file(table, "service_account_file", base, in_use=in_use, required=False),
+        subject=table.address("subject") if service else "",
+        client_id="" if service else table.line("client_id"),
+        client_secret_file=secret_file(table, "client_secret_file", base, in_use=in_use, required=not service),
+        refresh_token_file=secret_file(table, "refresh_token_file", base, in_use=in_use, required=False),
+        scope=table.text("scope", defaults.scope).strip(),
+        token_url=token_url(table, "token_url") if "token_url" in table.data else defaults.token_url,
+    )
+
+
+def _https_url(table: Table, name: str, default: str) -> str:
+    """An https URL (its libraries refuse any other), the default when not written."""
+    if name not in table.data:
+        return default
+    value = table.url(name)
+    if urlsplit(value).scheme != "https":
+        raise table.error(name, f"must be an https URL (got {value!r})")
+    return value
+
+
+# The providers, by the name `provider = "..."` gives.
 PROVIDERS: dict[str, Provider] = {
     "generic": Provider(
         ("token_url", "client_id", "client_secret_file", "scope", "grant", "refresh_token_file", "client_auth"),
         _generic,
+    ),
+    "microsoft": Provider(
+        ("tenant_id", "client_id", "client_secret_file", "certificate_file", "thumbprint", "scope", "authority"),
+        _microsoft,
+    ),
+    "google": Provider(
+        (
+            "service_account_file", "subject", "client_id", "client_secret_file", "refresh_token_file", "scope",
+            "token_url",
+        ),  # fmt: skip
+        _google,
     ),
 }
 
@@ -188,7 +292,9 @@ __all__ = [
     "AuthMethod",
     "ClientAuth",
     "GenericOAuth2Settings",
+    "GoogleOAuth2Settings",
     "Grant",
+    "MicrosoftOAuth2Settings",
     "OAuth2Settings",
     "Provider",
     "read_oauth2",
