@@ -2,9 +2,10 @@
 or a refresh token (6).
 
 Over the standard library's `urllib.request`: one form POST per token, which needs neither a
-session nor retries of its own (the callers retry), so a dependency would add nothing; the
-microsoft and google providers bring their vendors' libraries for what those do beyond a POST
-(certificates, service-account assertions).
+session nor retries of its own (the callers retry), so an HTTP client would add nothing. None is
+a dependency of ours (`requests` comes in only under msal and google-auth, the microsoft and
+google providers' libraries, for what those do beyond a POST: certificates, service-account
+assertions), and the generic provider should not lean on theirs.
 """
 
 from __future__ import annotations

@@ -446,7 +446,8 @@ def connect_with(settings: ImapIntakeSettings, tokens: TokenSource | None = None
 def _sign_in_with_token(client: IMAPClient, settings: ImapIntakeSettings, tokens: TokenSource | None) -> str:
     if tokens is None:
         raise OAuth2LoginRefused("oauth2: no [oauth2] settings for intake.imap")
-    offered = [cap[5:].decode("ascii", "replace") for cap in client.capabilities() if cap.upper().startswith(b"AUTH=")]
+    capabilities = [cap.upper() for cap in client.capabilities()]
+    offered = [cap[5:].decode("ascii", "replace") for cap in capabilities if cap.startswith(b"AUTH=")]
     mechanism = sasl.choose(offered)
     if offered and mechanism not in offered:
         raise OAuth2LoginRefused(f"oauth2: the server offers neither XOAUTH2 nor OAUTHBEARER ({' '.join(offered)})")
