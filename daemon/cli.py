@@ -26,6 +26,7 @@ from ..store.db import describe as describe_store
 from ..store.locks import AnotherDaemon
 from ..store.outcomes import Source, Transport
 from . import logs
+from .auth import login as oauth_login
 from .intake.files import UnreadableInput, iter_messages
 from .intake.ingest import Explanation
 from .logs import describe_exception
@@ -184,6 +185,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=["contacts", "surveys"], help="what to export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     _add_round_option(export, "the round to export")
+    oauth_login = command(
+        "oauth-login",
+        _oauth_login,
+        "sign the program's mailbox in once in a browser (installed-app flow) and write the refresh token to "
+        "the oauth2 table's refresh_token_file (mode 0600): for provider google, or generic with a refresh token",
+    )
+    oauth_login.add_argument(
+        "--table", default="oauth2", help="the oauth2 table to sign in for (default: oauth2; e.g. delivery.smtp.oauth2)"
+    )
+    oauth_login.add_argument(
+        "--authorize-url", metavar="URL", help="the provider's authorization endpoint (default for google: Google's)"
+    )
+    oauth_login.add_argument(
+        "--timeout", type=float, default=300, metavar="SECONDS", help="how long to wait for the browser (default 300)"
+    )
     forget = command(
         "forget",
         _forget,
@@ -569,6 +585,17 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _oauth_login(args: argparse.Namespace) -> int:
+    settings = oauth_login.table_settings(Path(args.config), args.table)
+    try:
+        client = oauth_login.client_for(settings, args.authorize_url)
+        written = oauth_login.login(client, say=lambda line: print(line, flush=True), timeout=args.timeout)
+    except oauth_login.LoginFailed as failed:
+        raise UserError(f"oauth-login: {failed}") from None
+    print(f"refresh token written to {written} (mode 0600); check it with: mentormail check-config --connect")
+    return EXIT_OK
 
 
 def _settings(args: argparse.Namespace) -> Settings:
