@@ -1,4 +1,5 @@
-"""Coordinators' commands, one a line, from a reply to the digest; and mentors asking for their letter.
+"""Coordinators' commands, one a line, from a reply to the digest; mentors asking for their letter;
+and participants asking what the program holds about them (`my data`).
 
 A coordinator runs the round from their inbox by replying with lines like `pause pair-07` or
 `approve letter 3`. Each line becomes a `Command` or a `BadCommand` whose reason is sent back as is,
@@ -76,6 +77,13 @@ _NOT_ASKING = re.compile(
 )
 _SHORT_REQUEST = 4  # "letter", "letter please", "my letter, please": a bare request is a few words
 
+# A participant asking what is held about them: `my data`, as the subject or the first line, in any
+# case, with punctuation, a "please" or a "thanks", under "Re:"/"Fwd:" (a reply to the program's mail).
+_MY_DATA = ("my", "data")
+_MAX_DATA_LINE = 80
+_DATA_COURTESY = frozenset({"please", "pls", "thanks", "thank", "you", "send", "me"})
+_SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fwd?|aw|wg|sv|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Command:
@@ -114,6 +122,27 @@ def is_letter_request(text: str) -> bool:
             continue
         if len(folded.split()) <= _SHORT_REQUEST or _ASKING.search(folded):
             return True
+    return False
+
+
+def is_data_request(text: str | None, subject: str | None) -> bool:
+    """Whether a mail to the program asks for `my data`: its subject, or the first line of its new
+    text (quoted text, greetings and footers skipped as for commands), says that and nothing else
+    but courtesy ("My data, please!", "Re: my data", "please send me my data")."""
+    if subject is not None and _says_my_data(_SUBJECT_PREFIX.sub("", subject.strip())):
+        return True
+    lines = _command_lines(text) if text is not None else []
+    return bool(lines) and _says_my_data(lines[0])
+
+
+def _says_my_data(line: str) -> bool:
+    if len(line) > _MAX_DATA_LINE:  # a sentence that mentions "my data" is not the request
+        return False
+    words = re.findall(r"[a-z]+", fold(line))
+    # "my data" must be there, in order; around it, courtesy words only.
+    for at in range(len(words) - 1):
+        if tuple(words[at : at + 2]) == _MY_DATA:
+            return all(word in _DATA_COURTESY for word in (*words[:at], *words[at + 2 :]))
     return False
 
 

@@ -21,6 +21,9 @@ class OutcomeKind(StrEnum):
     CHECKIN_REPLY = "checkin_reply"
     COMMAND = "command"
     LETTER_REQUEST = "letter_request"
+    # A participant asking what the program holds about them (`my data`): answered at their roster
+    # address only, at most once a day (README "Erasure").
+    DATA_REQUEST = "data_request"
     QUESTION = "question"
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
@@ -131,6 +134,7 @@ REMOVED_FROM_INBOX = frozenset(
         OutcomeKind.CHECKIN_REPLY,
         OutcomeKind.COMMAND,
         OutcomeKind.LETTER_REQUEST,
+        OutcomeKind.DATA_REQUEST,
         # Handled in full: the writer is answered, and a copy of staff mail to a participant is
         # nobody's to look at here.
         OutcomeKind.STAFF_MAIL,

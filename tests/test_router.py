@@ -73,6 +73,7 @@ def test_the_table_has_the_rows_these_tests_cover() -> None:
         "command",
         "strangers_question",
         "unknown_sender",
+        "data_request",
         "survey_reply",
         "checkin_reply",
         "letter_request",
@@ -339,6 +340,23 @@ def test_duplicate_question_when_the_question_was_already_recorded() -> None:
 
     assert outcome.kind is OutcomeKind.DUPLICATE
     assert outcome.addresses == ()
+
+
+def test_my_data_from_a_participant_to_the_program_is_a_data_request() -> None:
+    msg = message("ana.alvarez@home.example", [PROGRAM_ADDRESS], subject="My data, please")
+    outcome = route(replace(facts(msg), text="", subject="My data, please"), ROSTER)
+    assert outcome.kind is OutcomeKind.DATA_REQUEST
+    assert outcome.addresses == ("ana.alvarez@home.example",) and outcome.pairs == ()
+
+
+def test_my_data_in_a_mail_to_the_partner_is_a_contact_and_never_read() -> None:
+    msg = message("ben@example.net", ["ana@example.org"], [PROGRAM_ADDRESS], subject="my data")
+    assert route(facts(msg), ROSTER).kind is OutcomeKind.CONTACT
+
+
+def test_my_data_from_a_stranger_is_a_strangers_question() -> None:
+    msg = message("zed@elsewhere.example", [PROGRAM_ADDRESS], subject="my data")
+    assert route(replace(facts(msg), text="my data", subject="my data"), ROSTER).kind is OutcomeKind.QUESTION
 
 
 # --- the route is pure ---------------------------------------------------------------------------

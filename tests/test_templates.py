@@ -386,6 +386,33 @@ def contexts() -> dict[str, dict[str, object]]:
                 "4. Des rencontres en groupe « en présentiel ».",
             ],
         },
+        "my_data": {
+            **common,
+            "recipient": participant(NOA, "participant"),
+            "person": {**NOA, "aliases": ["noa@work.example.co.il"]},
+            "pairs": [
+                {"pair_id": "p2", "role": "mentee", "started_on": STARTS_ON, "status": "active",
+                 "partner": {"name": JOSE["name"]}},
+                {"pair_id": "p8", "role": "mentor", "started_on": STARTS_ON, "status": "paused",
+                 "partner": {"name": ""}},
+            ],
+            "contacts": [
+                {"pair_id": "p2", "month": "September 2026", "mentor_to_mentee": 3, "mentee_to_mentor": 2,
+                 "email": 4, "phone": 1, "meeting": 0},
+                {"pair_id": "p8", "month": "October 2026", "mentor_to_mentee": 1, "mentee_to_mentor": 0,
+                 "email": 0, "phone": 0, "meeting": 1},
+            ],
+            "surveys": [
+                {"title": "End-of-round feedback", "pair_id": "p2", "answered_on": ENDS_ON,
+                 "answers": ["How useful was the round? 4", "Would you mentor next year? yes"]},
+            ],
+            "checkins": [
+                {"pair_id": "p8", "month": 2, "rating": 4, "wants_contact": True,
+                 "comment": "Nous avançons « lentement » mais sûrement.", "received_on": WEEK_OF},
+            ],
+            "letters": [{"pair_id": "p8", "requested_on": ENDS_ON, "status": "requested", "decided_on": None}],
+            "bounced_on": None,
+        },
         "round_end": {
             **common,
             "recipient": participant(KWAME, "mentor"),
@@ -460,6 +487,7 @@ def test_every_kind_has_a_template_and_a_context() -> None:
             "round_end",
             "reply",
             "recognition_letter",
+            "my_data",
         ]
     )
 

@@ -77,6 +77,7 @@ _ROSTER_UNTOUCHED = frozenset(
         OutcomeKind.SPOOFED,
         OutcomeKind.STAFF_MAIL,
         OutcomeKind.QUESTION,
+        OutcomeKind.DATA_REQUEST,
     }
 )
 
@@ -367,6 +368,7 @@ class Intake:
             token=token,
             authenticated=self._authenticated(headers),
             text=text,
+            subject=subject,
             today=today,
             from_problem=sender_problem(raw) if headers.from_address is None else None,
         )

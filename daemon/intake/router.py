@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from ...parsers.commands import BadCommand, Command, is_letter_request, parse_commands
+from ...parsers.commands import BadCommand, Command, is_data_request, is_letter_request, parse_commands
 from ...parsers.headers import HeaderFacts, names_program
 from ...parsers.machine import MachineKind, MachineVerdict
 from ...parsers.self_report import NotAReport, SelfReport, named, parse_self_report
@@ -54,6 +54,7 @@ class MessageFacts:
     token: ReplyToken | None = None
     authenticated: bool = True  # Authentication-Results from the trusted server, where one is set
     text: str | None = None  # the new text of a message to the program; None when not read
+    subject: str | None = None  # the Subject of a message to the program; None when not read
     today: date = date.min  # in the program's time zone, for reported calls
     from_problem: str | None = None  # why From has no readable address, in words (parsers/structure.py)
 
@@ -167,6 +168,7 @@ REPLY_OUTCOMES = (
     OutcomeKind.SURVEY_REPLY,
     OutcomeKind.CHECKIN_REPLY,
     OutcomeKind.LETTER_REQUEST,
+    OutcomeKind.DATA_REQUEST,
     OutcomeKind.SELF_REPORT,
     OutcomeKind.SPOOFED,
     OutcomeKind.STAFF_MAIL,
@@ -253,6 +255,19 @@ def _replying_to(*kinds: str) -> Callable[[MessageFacts, Roster], bool]:
         return replied.kind in kinds or (replied.kind == "reply" and replied.key.split(":")[1:2] == [kinds[0]])
 
     return applies
+
+
+def _asks_for_data(facts: MessageFacts, _: Roster) -> bool:
+    """A participant's own mail to the program saying `my data`. Who wrote it is only what From
+    claims: the answer goes to the roster's address for that person, never to the writer's, so a
+    forged From sends the data to its owner, not to the forger."""
+    return facts.sender is not None and facts.text is not None and is_data_request(facts.text, facts.subject)
+
+
+def _data_request(facts: MessageFacts, _: Roster) -> Outcome:
+    return Outcome(
+        OutcomeKind.DATA_REQUEST, "a participant asks what the program holds about them", addresses=_from(facts)
+    )
 
 
 def _survey_reply(facts: MessageFacts, roster: Roster) -> Outcome:
@@ -378,6 +393,8 @@ DECISION_TABLE: tuple[Rule, ...] = (
     Rule("command", _from_coordinator_with_commands, _command),
     Rule("strangers_question", _stranger_writing_to_program, _strangers_question),
     Rule("unknown_sender", _stranger, _unknown_sender),
+    # Before the replies to our mail: "my data" in reply to a survey or a welcome asks for the data.
+    Rule("data_request", _asks_for_data, _data_request),
     Rule("survey_reply", _replying_to("survey", "survey_reminder"), _survey_reply),
     Rule("checkin_reply", _replying_to("checkin"), _checkin_reply),
     Rule("letter_request", _asks_for_letter, _letter_request),

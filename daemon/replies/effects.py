@@ -277,6 +277,73 @@ class ReplyEffects:
         )
         self._answer(session, decision, writer, "Your letter of recognition", intro, [])
 
+    def data_request(self, session: Session, decision: Decision) -> None:
+        """`my data`: what the program holds about the writer, mailed to their roster address (the
+        answer's only recipient, and its envelope's), never to the request's From or Reply-To: a
+        forged From gets its owner's data sent to its owner, not to the forger. One answer per
+        person and day (its key), so that requests cannot be used to flood anyone's inbox."""
+        writer = _sender(decision)
+        key = f"my_data:person-{writer.person_id}:{decision.facts.today.isoformat()}"
+        if queries.outbox_status(session, key) is not None:
+            return  # answered today already
+        held = queries.held_about(session, writer.person_id, self.zone)
+        if held is None:
+            return
+        mail = DueMail(
+            key=key,
+            kind="my_data",
+            due_at=decision.now,
+            to=(Person(writer.person_id, held.name, held.email),),
+            context=self._context(writer, "participant", **self._held_context(held)),
+            reply_person=writer.person_id,
+            reference="my-data",
+        )
+        queries.enqueue(session, compose_or_set_aside(self.composer, mail, now=decision.now))
+
+    def _held_context(self, held: queries.HeldData) -> dict[str, object]:
+        """The `my_data` template's context: dates in the program's zone, survey answers under
+        their questions' text."""
+        surveys = {survey.id: survey for survey in self.settings.surveys}
+
+        def local(moment: datetime) -> date:
+            return moment.astimezone(self.zone).date()
+
+        def answers(survey_id: str, values: dict[str, object]) -> list[str]:
+            survey = surveys.get(survey_id)
+            questions = {q.id: q.text for q in survey.questions} if survey else {}
+            return [f"{questions.get(qid, qid)} {_shown(value)}" for qid, value in values.items()]
+
+        return {
+            "person": {"name": held.name, "email": held.email, "aliases": list(held.aliases)},
+            "pairs": [
+                {"pair_id": p.pair_id, "role": p.role, "started_on": p.started_on, "status": p.status,
+                 "partner": {"name": p.partner_name}}
+                for p in held.pairs
+            ],
+            "contacts": [
+                {"pair_id": c.pair_id, "month": f"{date.fromisoformat(c.month + '-01'):%B %Y}",
+                 "mentor_to_mentee": c.mentor_to_mentee, "mentee_to_mentor": c.mentee_to_mentor,
+                 "email": c.email, "phone": c.phone, "meeting": c.meeting}
+                for c in held.contacts
+            ],
+            "surveys": [
+                {"title": surveys[a.survey_id].title if a.survey_id in surveys else a.survey_id,
+                 "pair_id": a.pair_id, "answered_on": local(a.updated_at), "answers": answers(a.survey_id, a.answers)}
+                for a in held.surveys
+            ],
+            "checkins": [
+                {"pair_id": c.pair_id, "month": c.month, "rating": c.rating, "wants_contact": c.wants_contact,
+                 "comment": c.comment or "", "received_on": local(c.received_at)}
+                for c in held.checkins
+            ],
+            "letters": [
+                {"pair_id": letter.pair_id, "requested_on": local(letter.requested_at), "status": letter.status,
+                 "decided_on": local(letter.decided_at) if letter.decided_at else None}
+                for letter in held.letters
+            ],
+            "bounced_on": local(held.bounced_at) if held.bounced_at else None,
+        }  # fmt: skip
+
     def staff_mail(self, session: Session, decision: Decision) -> None:
         """A coordinator's or the liaison's mail without a reply address of ours: nothing was done or
         counted; they hear how to give commands. At most one such answer a day each (its key)."""
@@ -561,6 +628,7 @@ EFFECTS: dict[OutcomeKind, Callable[[ReplyEffects, Session, Decision], None]] = 
     OutcomeKind.CHECKIN_REPLY: ReplyEffects.checkin_reply,
     OutcomeKind.COMMAND: ReplyEffects.command,
     OutcomeKind.LETTER_REQUEST: ReplyEffects.letter_request,
+    OutcomeKind.DATA_REQUEST: ReplyEffects.data_request,
     OutcomeKind.STAFF_MAIL: ReplyEffects.staff_mail,
 }
 

@@ -29,6 +29,8 @@ One module per concern; every public name is re-exported here, so callers write
   (`liaison_activity`).
 - `erasure`: forgetting a person and everything about them (`forget_person`, `Erasure`,
   `CannotForget`), and the key of the answer that asks a coordinator to confirm it.
+- `held_data`: what is held about one participant, for their `my data` request (`held_about`,
+  `HeldData`).
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 from .addresses import AddressChange, AddressChangeError, change_address
 from .erasure import CannotForget, Erasure, forget_confirmation_key, forget_person
+from .held_data import HeldData, held_about
 from .intake import (
     RECORDED_OUTCOMES,
     SeenBefore,
@@ -148,6 +151,9 @@ __all__ = [
     "AddressChange",
     "AddressChangeError",
     "change_address",
+    # held_data
+    "HeldData",
+    "held_about",
     # intake
     "RECORDED_OUTCOMES",
     "SeenBefore",

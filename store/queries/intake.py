@@ -92,6 +92,7 @@ RECORDED_OUTCOMES = frozenset(
         OutcomeKind.SURVEY_REPLY,
         OutcomeKind.CHECKIN_REPLY,
         OutcomeKind.LETTER_REQUEST,
+        OutcomeKind.DATA_REQUEST,
         OutcomeKind.SELF_REPORT,
         OutcomeKind.SPOOFED,
         OutcomeKind.STAFF_MAIL,  # counted nowhere: the row only makes a second copy a duplicate
