@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
+from imapclient.imapclient import TRASH
 
 from ...store import locks, queries
 from ...store.outcomes import ImapCheckpoint, Outcome, Source, Transport
@@ -366,13 +367,37 @@ class ImapWatcher:
             client.copy(uids, move_to)
             self._delete(client, uids)
 
-    @staticmethod
-    def _delete(client: IMAPClient, uids: list[int]) -> None:
-        client.delete_messages(uids, silent=True)
-        if client.has_capability("UIDPLUS"):
-            client.uid_expunge(uids)  # only ours, not what someone else marked \Deleted
+    def _delete(self, client: IMAPClient, uids: list[int]) -> None:
+        if client.has_capability("X-GM-EXT-1"):
+            self._delete_on_gmail(client, uids)
         else:
-            client.expunge()
+            _expunge(client, uids)
+
+    def _delete_on_gmail(self, client: IMAPClient, uids: list[int]) -> None:
+        """Gmail's IMAP does not delete what is expunged from a folder: it takes the folder's label
+        off, and the message stays in All Mail and its other labels (or goes to Trash, for 30
+        days, as the account's IMAP settings say). A copy to Trash takes every label off; expunged
+        from Trash, it is gone (DESIGN.md section 3: the copy is removed from the shared inbox).
+        The copies are found in Trash by their Message-ID (the header only, as everywhere here),
+        also one that the account's settings put there themselves; one without a Message-ID (rare:
+        every mail client writes one) stays in Trash until Gmail empties it, after 30 days."""
+        trash = client.find_special_folder(TRASH)
+        if trash is None or trash == self.settings.folder:
+            _expunge(client, uids)
+            return
+        fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        message_ids = {
+            _message_id(data.get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]", b"")) for data in fetched.values()
+        } - {""}
+        client.copy(uids, trash)
+        _expunge(client, uids)
+        client.select_folder(trash)
+        try:
+            in_trash = sorted({uid for mid in message_ids for uid in client.search(["HEADER", "Message-ID", mid])})
+            if in_trash:
+                _expunge(client, in_trash)
+        finally:
+            client.select_folder(self.settings.folder)
 
     # --- waiting ---------------------------------------------------------------------------
 
@@ -503,6 +528,20 @@ def _is_keepalive(response: object) -> bool:
 
 def _is_warning(response: object) -> bool:
     return isinstance(response, tuple) and bool(response) and response[0] in (b"NO", b"BAD")
+
+
+def _expunge(client: IMAPClient, uids: list[int]) -> None:
+    client.delete_messages(uids, silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)  # only ours, not what someone else marked \Deleted
+    else:
+        client.expunge()
+
+
+def _message_id(header: bytes) -> str:
+    """`<id@host>` from a `Message-ID:` header line (unfolded), or "" without one."""
+    value = header.decode("ascii", "replace").partition(":")[2]
+    return " ".join(value.split())
 
 
 def _batches(uids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
