@@ -252,3 +252,33 @@ class ProgramPlan(SQLModel, table=True):
     planned_at: datetime | None = None
     next_due_at: datetime | None = None
     fingerprint: str = ""
+
+
+class RoundPurge(SQLModel, table=True):
+    """A round whose per-person data is being or has been removed (`[privacy] keep_days_after_round`):
+    its counts were taken into `roundtally` at `counted_at`, in the transaction that made this row;
+    its pairs then go a batch at a time, and `finished_at` says the last has gone."""
+
+    round_id: str = Field(primary_key=True)
+    counted_at: datetime
+    finished_at: datetime | None = None
+    pairs: int = 0  # the round's pairs when it was counted
+    people_forgotten: int = 0  # people who were in no other round, removed with it (so far)
+
+
+class RoundTally(SQLModel, table=True):
+    """What is kept of a purged round: counts, never a person or a pair. `kind` says what is
+    counted: `pairs` (name: the pair's status), `people` (name: mentor | mentee), `contacts`
+    (month YYYY-MM in the program's zone, name: direction, value: channel), `survey` (name:
+    SURVEY.QUESTION, value: the answer, or `answered` for free text), `checkins` (name: rating,
+    value: 1-5 or none) and `letters` (name: status)."""
+
+    __table_args__ = (UniqueConstraint("round_id", "kind", "month", "name", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: str = Field(index=True)
+    kind: str
+    month: str = ""
+    name: str = ""
+    value: str = ""
+    count: int
