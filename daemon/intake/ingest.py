@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
 from email.policy import compat32, default
+from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -235,6 +236,9 @@ class Intake:
             with self.store.session() as session:
                 queries.begin_intake_batch(session)
                 roster = self._current_roster(session)
+                # Not isolated, the batch's messages are read and their contacts written in bulk;
+                # in savepoints, each on its own, so that a failed one leaves nothing behind.
+                recorder = None if isolated else queries.BatchRecorder(session, self._hashes_to_look_up(batch))
                 contact_pairs: set[str] = set()
                 checkpoints: dict[str, ImapCheckpoint] = {}
                 stopped: dict[str, BaseException] = {}  # IMAP folders in which a message failed
@@ -245,13 +249,13 @@ class Intake:
                         continue
                     if not isolated:
                         try:
-                            decision = self._record(session, pending.item, roster)
+                            decision = self._record(session, pending.item, roster, recorder)
                         except Exception as exc:
                             raise _MessageFailed from exc
                     else:
                         savepoint = session.begin_nested()
                         try:
-                            decision = self._record(session, pending.item, roster)
+                            decision = self._record(session, pending.item, roster, None)
                             savepoint.commit()
                         except Exception as exc:
                             # Only this message is undone. Should even the rollback fail, the
@@ -271,6 +275,11 @@ class Intake:
                         )
                     if outcome.kind not in _ROSTER_UNTOUCHED:
                         roster = self._current_roster(session)
+                if recorder is not None:
+                    try:
+                        recorder.write_through()
+                    except Exception as exc:  # one message's rows refused: find which, in savepoints
+                        raise _MessageFailed from exc
                 queries.end_intake_batch(session, contact_pairs, checkpoints.values())
         except BaseException:
             if self._roster is not roster_before:
@@ -278,13 +287,17 @@ class Intake:
             raise
         return results
 
-    def _record(self, session: Session, prepared: _Prepared, roster: Roster) -> Decision:
-        """Decide one message and write what it means, in the batch's transaction."""
+    def _record(
+        self, session: Session, prepared: _Prepared, roster: Roster, recorder: queries.BatchRecorder | None
+    ) -> Decision:
+        """Decide one message and write what it means, in the batch's transaction (through the
+        batch's `recorder`, or on its own when there is none)."""
         arrival = prepared.arrival
         source, load_full = arrival.source, arrival.load_full
-        decision = self._decide(session, prepared, roster)
-        queries.record_outcome(
-            session,
+        seen_before = recorder.seen_before if recorder is not None else partial(queries.seen_before, session)
+        decision = self._decide(session, prepared, roster, seen_before)
+        record = recorder.record if recorder is not None else partial(queries.record_outcome, session)
+        record(
             decision.outcome,
             message_hash=decision.message_hash,
             occurred_at=decision.occurred_at,
@@ -304,14 +317,26 @@ class Intake:
                 decision.occurred_at,
                 full,
             )
-        if self.effects is not None:
+        if self.effects is not None and self.effects.acts_on(decision):
+            if recorder is not None:
+                recorder.write_through()  # what the reply does may read or write what the batch holds
             self.effects.apply(session, decision)
         return decision
+
+    @staticmethod
+    def _hashes_to_look_up(batch: list[Pending[_Prepared, Outcome]]) -> list[str]:
+        """The messages whose past `_decide` asks about: those whose headers could be read."""
+        return [pending.item.message_hash for pending in batch if pending.item.headers is not None]
 
     def explain(self, raw: bytes, source: Source) -> Explanation:
         """What `ingest` would decide, changing nothing; and what is wrong with the message."""
         with self.store.session() as session:
-            decision = self._decide(session, self._prepare(Arrival(raw, source)), self._current_roster(session))
+            decision = self._decide(
+                session,
+                self._prepare(Arrival(raw, source)),
+                self._current_roster(session),
+                partial(queries.seen_before, session),
+            )
             session.rollback()
         return Explanation(decision.outcome, examine(raw, whole=decision.full is not None))
 
@@ -324,14 +349,16 @@ class Intake:
         message_hash = self.message_hash(headers, arrival.raw)
         return _Prepared(arrival, headers, message_hash, classify_headers(headers, self.program_address))
 
-    def _decide(self, session: Session, prepared: _Prepared, roster: Roster) -> Decision:
+    def _decide(
+        self, session: Session, prepared: _Prepared, roster: Roster, seen_before: Callable[[str], queries.SeenBefore]
+    ) -> Decision:
         now = self.clock()
         raw, source, load_full = prepared.arrival.raw, prepared.arrival.source, prepared.arrival.load_full
         headers, message_hash = prepared.headers, prepared.message_hash
         if headers is None:
             unreadable = Outcome(OutcomeKind.MALFORMED, "the header block could not be parsed")
             return Decision(unreadable, message_hash, now, roster, now)
-        seen = queries.seen_before(session, message_hash)
+        seen = seen_before(message_hash)
         sender = roster.participant(headers.from_address)
         staff = roster.staff_member(headers.from_address)
         coordinator = staff if headers.from_address in self.policy.coordinators else None

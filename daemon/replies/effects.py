@@ -62,10 +62,13 @@ class ReplyEffects:
         self.composer = composer
         self.zone = settings.program.zone
 
+    def acts_on(self, decision: Decision) -> bool:
+        """Whether `apply` does anything for this decision (contacts and duplicates: nothing)."""
+        return decision.outcome.kind in EFFECTS and decision.facts is not None
+
     def apply(self, session: Session, decision: Decision) -> None:
-        effect = EFFECTS.get(decision.outcome.kind)
-        if effect is not None and decision.facts is not None:
-            effect(self, session, decision)
+        if self.acts_on(decision):
+            EFFECTS[decision.outcome.kind](self, session, decision)
 
     # --- one method per outcome ---------------------------------------------------------------
 

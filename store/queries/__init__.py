@@ -42,6 +42,7 @@ from .erasure import CannotForget, Erasure, forget_confirmation_key, forget_pers
 from .held_data import HeldData, held_about
 from .intake import (
     RECORDED_OUTCOMES,
+    BatchRecorder,
     SeenBefore,
     begin_intake_batch,
     end_intake_batch,
@@ -166,6 +167,7 @@ __all__ = [
     "record_simulated_contacts",
     "save_checkpoint",
     "seen_before",
+    "BatchRecorder",
     # outbox
     "OutboxEntry",
     "Requeued",
