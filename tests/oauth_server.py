@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
@@ -195,16 +196,24 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture(scope="session")
-def oauth_server() -> Iterator[TokenServer]:
-    server = TokenServer()
-    http = ThreadingHTTPServer((server.host, 0), _handler(server))
+@contextmanager
+def serving(server: TokenServer, port: int = 0) -> Iterator[int]:
+    """The server's endpoints on `port` (0: a free one), until the block ends; yields the port.
+    A second port serves the same clients and tokens (a test's endpoint that comes up late)."""
+    http = ThreadingHTTPServer((server.host, port), _handler(server))
     http.daemon_threads = True
-    server.port = http.server_address[1]
     thread = threading.Thread(target=http.serve_forever, name="oauth-server", daemon=True)
     thread.start()
     try:
-        yield server
+        yield http.server_address[1]
     finally:
         http.shutdown()
         http.server_close()
+
+
+@pytest.fixture(scope="session")
+def oauth_server() -> Iterator[TokenServer]:
+    server = TokenServer()
+    with serving(server) as port:
+        server.port = port
+        yield server

@@ -11,10 +11,10 @@ import re
 from datetime import datetime
 
 import pytest
-from conftest import PROGRAM_ADDRESS, Daemon, Program, message, wait_until
+from conftest import PROGRAM_ADDRESS, Daemon, Program, free_port, message, wait_until
 from dovecot_server import Dovecot
 from mentormail.daemon.auth import OAUTHBEARER, XOAUTH2, Exchange, choose
-from oauth_server import ERROR_DESCRIPTION_CANARY, Client, TokenServer
+from oauth_server import ERROR_DESCRIPTION_CANARY, Client, TokenServer, serving
 
 pytestmark = pytest.mark.dovecot
 
@@ -180,6 +180,25 @@ def test_a_revoked_client_is_named_in_the_log_and_its_logins_back_off(
     oauth_server.clients[client.client_id].revoked = False
     wait_until(lambda: total_contacts(program) == 1, timeout=120)
     assert daemon.stop() == 0
+
+
+def test_a_token_endpoint_that_is_down_is_a_dropped_connection_not_a_refusal(
+    program: Program, daemon: Daemon, dovecot_oauth: Dovecot, oauth_server: TokenServer
+) -> None:
+    """The provider's endpoint unreachable says nothing about the credentials: the watcher tries
+    again within seconds, as after a dropped connection, and signs in once the endpoint is back."""
+    account, client = use_mailbox(program, dovecot_oauth, oauth_server, imap_options="auth_retry_seconds = 3600")
+    port = free_port()
+    program.write_config(extra=program.extra_config.replace(oauth_server.token_url, f"http://127.0.0.1:{port}/token"))
+    append(dovecot_oauth, account, message("ana@example.org", ["ben@example.net"], [PROGRAM_ADDRESS]).as_bytes())
+    daemon.start()
+    unreachable = "ended: oauth2: cannot reach the token endpoint at 127.0.0.1 (connection refused)"
+    wait_until(lambda: daemon.log().count(unreachable) >= 2, timeout=120)
+    with serving(oauth_server, port):
+        wait_until(lambda: total_contacts(program) == 1, timeout=120)  # an hour's backoff would fail this
+    assert daemon.stop() == 0
+    assert "authentication failed" not in daemon.log()
+    assert oauth_server.token_requests(client.client_id) == ["200"]
 
 
 def test_check_config_connect_signs_in_with_a_token(
