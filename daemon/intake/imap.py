@@ -69,7 +69,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import LoginError
+from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import TRASH
 
 from ...store import locks, queries
@@ -98,6 +98,11 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 # The longest wait between two logins after the server refused one (the first is the setting's).
 AUTH_RETRY_MAX = 3600.0
+# A server that says it is throttling the mailbox (Exchange Online: `NO [THROTTLED]`, `NO ...
+# Server busy`) is left alone this long, then twice as long while it goes on saying so, up to
+# half an hour: reconnecting within seconds would only extend the throttling.
+THROTTLED_FIRST = 60.0
+THROTTLED_MAX = 1800.0
 CONNECT_TIMEOUT = 30.0
 # Per socket read while a command runs (IDLE polling sets its own). A server that stops answering
 # mid-command costs at most this long before the watcher reconnects.
@@ -157,8 +162,10 @@ class ImapWatcher:
     def run(self) -> None:
         delay = BACKOFF_FIRST
         standing_by = False
+        throttled_wait = THROTTLED_FIRST
         while not self.stop.is_set():
             refused: LoginError | None = None
+            throttled = False
             try:
                 # One watcher per mailbox, however many daemons share the database: the others
                 # stand by and take over when its daemon dies (its lock goes with its connection).
@@ -174,16 +181,26 @@ class ImapWatcher:
             except _RecordFailed:
                 pass  # logged by _process, with the UID
             except LoginError as exc:
-                refused = exc
+                throttled = _throttled(exc)
+                refused = None if throttled else exc
             except TokenUnavailable as exc:  # its text is ours, one line, made to be logged
                 log.warning("IMAP session for %s ended: %s", self.mailbox_key, exc)
             except Exception as exc:  # any transport failure: reconnect, never die
-                log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
+                throttled = _throttled(exc)
+                if not throttled:
+                    log.warning("IMAP session for %s ended: %s", self.mailbox_key, describe_exception(exc))
             if self.caught_up.is_set():
                 delay = BACKOFF_FIRST  # that session worked: the next failure starts small again
+                throttled_wait = THROTTLED_FIRST
             self.caught_up.clear()
             if self.stop.is_set():
                 break
+            if throttled:
+                next_try = _wait(throttled_wait)
+                log.warning("%s is throttling %s; next try in %s", self.settings.host, self.mailbox_key, next_try)
+                self.stop.wait(throttled_wait)
+                throttled_wait = min(throttled_wait * 2, THROTTLED_MAX)
+                continue
             if refused is not None:
                 wait = self._auth_retry
                 self._auth_retry = min(wait * 2, AUTH_RETRY_MAX)
@@ -528,6 +545,16 @@ def _is_keepalive(response: object) -> bool:
 
 def _is_warning(response: object) -> bool:
     return isinstance(response, tuple) and bool(response) and response[0] in (b"NO", b"BAD")
+
+
+def _throttled(exc: BaseException) -> bool:
+    """The server's answer says it is throttling us: Exchange Online's `[THROTTLED]` response
+    code, or its `Server busy` / `Server Unavailable` words. Only matched, never repeated: the
+    rest of a server's answer is not ours to log."""
+    if not isinstance(exc, IMAPClientError):
+        return False
+    text = str(exc).lower()
+    return "[throttled]" in text or "server busy" in text or "server unavailable" in text
 
 
 def _expunge(client: IMAPClient, uids: list[int]) -> None:
