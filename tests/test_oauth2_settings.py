@@ -132,7 +132,7 @@ def test_secret_files_of_a_disabled_section_are_not_read(tmp_path: Path) -> None
             IMAP.replace('auth = "oauth2"', 'password = "pw"') + '[intake.imap.oauth2]\nprovider = "generic"\n',
             'intake.imap.oauth2: only with auth = "oauth2" (this section has auth = "password")',
         ),
-        (IMAP + OAUTH2.replace('"generic"', '"yahoo"'), "oauth2.provider: must be one of generic (got 'yahoo')"),
+        (IMAP + OAUTH2.replace('"generic"', '"yahoo"'), "oauth2.provider: must be one of generic, microsoft, google (got 'yahoo')"),
         (IMAP + OAUTH2.replace('provider = "generic"\n', ""), "oauth2.provider: missing (required)"),
         (
             IMAP + OAUTH2 + 'client_secret = "x"\n',
