@@ -269,6 +269,7 @@ def _check_config(args: argparse.Namespace) -> int:
     settings.secret()  # a missing or readable-by-others key is a config error too
     for warning in settings.warnings:
         print(f"mentormail: warning: {warning}", file=sys.stderr)
+    _check_rounds_kept(settings)
     print(f"{settings.path}: OK")
     try:
         print(describe_store(settings.store.url).line())
@@ -282,6 +283,16 @@ def _check_config(args: argparse.Namespace) -> int:
     for check in checks:
         print(check.line(), flush=True)
     return EXIT_OK if all(check.ok for check in checks) else EXIT_USER_ERROR
+
+
+def _check_rounds_kept(settings: Settings) -> None:
+    """A round the store has pairs in must stay in the config (the start refuses it too)."""
+    try:
+        with_pairs = describe_store(settings.store.url).rounds_with_pairs
+    except SQLAlchemyError:
+        return  # said on the store's own line below
+    if missing := {round_id: n for round_id, n in with_pairs.items() if round_id not in settings.round_ids()}:
+        raise ConfigError(f"{settings.path}: rounds: {queries.RoundsMissing(missing, settings.round_ids())}")
 
 
 def _without_password(url: str) -> str:

@@ -41,7 +41,8 @@ _MAX_INPUT = 50_000  # a reply holds a few commands; this bounds the work on any
 _MAX_SHOWN = 40  # how much of a wrong word a reason quotes back
 
 # The pair ids the roster accepts (parsers/roster_csv.py).
-_PAIR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# A roster's pair_id, or one of an earlier round's as `ROUND/PAIR_ID` (README, "Rounds").
+_PAIR_ID = re.compile(r"(?:[A-Za-z0-9._-]{1,16}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LETTER_NUMBER = re.compile(r"#?(?P<n>\d{1,9})")
 _BULLET = re.compile(r"^(?:[-*•+]\s+|\d{1,2}[.)]\s+)")

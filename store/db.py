@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -33,6 +33,9 @@ class StoreDescription:
     database: str  # "SQLite file PATH" | "PostgreSQL 15.18 at HOST:PORT/NAME"
     revision: str | None  # the schema revision it holds; None: no schema yet
     head: str  # the newest revision this release knows
+    # round id -> its pairs, in a store that has rounds (revision 0013 on): which rounds the
+    # config must keep listing.
+    rounds_with_pairs: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         if self.revision is None:
@@ -58,6 +61,8 @@ def describe(url: str) -> StoreDescription:
         with engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             version = connection.dialect.server_version_info or ()
+            has_rounds = "round_id" in {column["name"] for column in inspect(connection).get_columns("pair")}
+            rounds = connection.execute(_ROUNDS_WITH_PAIRS).all() if revision and has_rounds else []
     finally:
         engine.dispose()
     if parsed.get_backend_name() == "sqlite":
@@ -66,7 +71,10 @@ def describe(url: str) -> StoreDescription:
         server = ".".join(str(part) for part in version[:2])
         name = _SERVER_NAMES.get(parsed.get_backend_name(), parsed.get_backend_name())
         where = f"{name} {server} at {parsed.host}:{parsed.port or 5432}/{parsed.database}"
-    return StoreDescription(where, revision, head)
+    return StoreDescription(where, revision, head, dict(rounds))  # type: ignore[arg-type]
+
+
+_ROUNDS_WITH_PAIRS = text("SELECT round_id, count(*) FROM pair GROUP BY round_id")
 
 
 _SERVER_NAMES = {"postgresql": "PostgreSQL"}

@@ -150,7 +150,9 @@ def test_a_pair_verb_with_two_words():
 
 
 def test_a_pair_id_with_characters_the_roster_does_not_allow():
-    assert one("pause p/1").reason == "'p/1' is not a pair id"
+    assert one("pause p#1").reason == "'p#1' is not a pair id"
+    # "/" only separates a round from its pair id (`pause 2027/p1`), once.
+    assert one("pause 2027/p/1").reason == "'2027/p/1' is not a pair id"
 
 
 def test_pair_needs_two_addresses():

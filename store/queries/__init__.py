@@ -8,7 +8,9 @@ One module per concern; every public name is re-exported here, so callers write
 
 - `roster`: the roster as the store holds it (`load_roster`), its version, the program row and
   its staff (`sync_program`), a pair's status, a person's name.
-- `roster_import`: importing roster CSV rows (`apply_roster`, `ImportCounts`).
+- `roster_import`: importing roster CSV rows (`apply_roster`, `ImportCounts`), a round's at a time.
+- `rounds`: the config's rounds in the store (`sync_rounds`, `RoundsMissing`, `stored_rounds`),
+  a pair's key from its round and roster id (`pair_key`, `roster_pair_id`, `named_pair_key`).
 - `addresses`: a person's address changing (`change_address`, `AddressChangeError`).
 - `intake`: what intake records: outcomes (`record_outcome`, `RECORDED_OUTCOMES`), whether a
   message was seen before, IMAP checkpoints, the text of questions to forward, and the
