@@ -30,6 +30,7 @@ from .auth import login as oauth_login
 from .intake.files import UnreadableInput, iter_messages
 from .intake.ingest import Explanation
 from .logs import describe_exception
+from .mail.retention import describe as describe_retention
 from .operation.connections import check_connections
 from .operation.export import (
     contact_rows,
@@ -44,7 +45,7 @@ from .operation.export import (
 from .operation.outbox_view import outbox_document, outbox_table, requeued_text
 from .operation.simulate import TRAFFIC_KINDS, ProgressBar, SimulationError, simulate
 from .operation.starter import create_starter
-from .operation.status import pair_status, status_document, status_table
+from .operation.status import pair_status, purged_round, purged_rounds_text, status_document, status_table
 from .service import CannotListen, build_intake, open_store, run
 from .settings import ConfigError, Settings, load_settings
 
@@ -275,6 +276,7 @@ def _check_config(args: argparse.Namespace) -> int:
         print(describe_store(settings.store.url).line())
     except SQLAlchemyError as exc:
         raise UserError(f"store: cannot reach {_without_password(settings.store.url)}: {_first_line(exc)}") from None
+    print(describe_retention(settings.privacy.keep_days_after_round))
     if not args.connect:
         return EXIT_OK
     checks = check_connections(settings)
@@ -457,13 +459,18 @@ def _status(args: argparse.Namespace) -> int:
     try:
         with store.session() as session:
             activity = queries.pair_activity(session, round_id=round_id)
+            # What is kept of rounds purged after [privacy] keep_days_after_round: their counts.
+            purged = [purged_round(kept) for kept in queries.purged_rounds(session)]
     finally:
         store.close()
     now = datetime.now(timezone.utc)
     if args.json:
-        write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity), round=round_id)
+        kept = {"purged_rounds": purged} if purged else {}
+        write_json(sys.stdout, "pairs", (pair_status(pair, now) for pair in activity), round=round_id, **kept)  # type: ignore[arg-type]
     else:
         print(status_table(status_document(activity, now), settings.program.zone))
+        if purged:
+            print(purged_rounds_text(purged, settings.program.zone))
     return EXIT_OK
 
 

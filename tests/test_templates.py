@@ -412,6 +412,7 @@ def contexts() -> dict[str, dict[str, object]]:
             ],
             "letters": [{"pair_id": "p8", "requested_on": ENDS_ON, "status": "requested", "decided_on": None}],
             "bounced_on": None,
+            "keep_days": 365,
         },
         "round_end": {
             **common,

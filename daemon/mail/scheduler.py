@@ -25,6 +25,7 @@ from .composing import Composing
 from .delivery import Deliverer
 from .outbox import tick
 from .planner import Calendar
+from .retention import Retention
 
 log = logging.getLogger("mentormail.scheduler")
 
@@ -53,6 +54,7 @@ class ProgramMail:
             settings.delivery.send_rate,
         )
         self.stopping = threading.Event()
+        self.retention = Retention(store, settings)
 
     def plan(self, now: datetime) -> list[str]:
         """One planner tick, unless another daemon on the same database is running one: its tick
@@ -61,7 +63,10 @@ class ProgramMail:
             if not ours:
                 log.debug("planner tick left to another daemon")
                 return []
-            return tick(self.store, self.calendar, self.composing, now, self.stopping)
+            added = tick(self.store, self.calendar, self.composing, now, self.stopping)
+            # Then a finished round's per-person data, once its kept days are over (README "Erasure").
+            self.retention.purge_due(now, self.stopping)
+            return added
 
     def stop(self) -> None:
         """Ends a running tick between two batches (the rest is planned at the next start)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from ...store.queries import PairActivity
+from ...store.queries import PairActivity, PurgedRound
 
 INACTIVE_AFTER_DAYS = 30
 LONG_INACTIVE_AFTER_DAYS = 45
@@ -99,3 +99,35 @@ def status_table(document: dict[str, object], zone: ZoneInfo) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def purged_round(purged: PurgedRound) -> dict[str, object]:
+    """What is kept of a round purged after `[privacy] keep_days_after_round`: its counts (the
+    `purged_rounds` of `status --json`; README, "Erasure")."""
+    return {
+        "round": purged.round_id,
+        "counted_at": _iso(purged.counted_at),
+        "purged_at": _iso(purged.finished_at),  # None while its pairs are still being removed
+        "pairs": purged.pairs,
+        "people_forgotten": purged.people_forgotten,
+        "contacts": purged.contacts(),
+        "tallies": {
+            kind: purged.of_kind(kind) for kind in ("pairs", "people", "contacts", "survey", "checkins", "letters")
+        },
+    }
+
+
+def purged_rounds_text(documents: list[dict[str, object]], zone: ZoneInfo) -> str:
+    """One line a purged round, under the pairs' table."""
+    lines = []
+    for document in documents:
+        contacts = document["contacts"]
+        answers = sum(int(t["count"]) for t in document["tallies"]["survey"])  # type: ignore[index]
+        when = document["purged_at"] or document["counted_at"]
+        state = "purged" if document["purged_at"] else "being purged since"
+        lines.append(
+            f"round {document['round']}: {state} {local_time(str(when), zone)}; kept its counts: "
+            f"{document['pairs']} pairs, {contacts.get('mentor_to_mentee', 0)} contacts from mentors and "  # type: ignore[union-attr]
+            f"{contacts.get('mentee_to_mentor', 0)} from mentees, {answers} survey answers"  # type: ignore[union-attr]
+        )
+    return "\n".join(lines)

@@ -345,6 +345,7 @@ class ReplyEffects:
                 for letter in held.letters
             ],
             "bounced_on": local(held.bounced_at) if held.bounced_at else None,
+            "keep_days": self.settings.privacy.keep_days_after_round,  # 0: kept until forgotten
         }  # fmt: skip
 
     def staff_mail(self, session: Session, decision: Decision) -> None:

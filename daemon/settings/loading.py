@@ -21,6 +21,7 @@ from .model import (
     ImapIntakeSettings,
     LetterSettings,
     PeopleSettings,
+    PrivacySettings,
     ProgramSettings,
     QuestionKind,
     RelaySettings,
@@ -52,6 +53,7 @@ from .table import (
 # Top-level tables, and the one top-level key (templates_dir).
 _SECTIONS = (
     "program", "store", "intake", "delivery", "people", "schedule", "topics", "surveys", "security", "letters",
+    "privacy",
     "oauth2", "rounds", "templates_dir",
 )  # fmt: skip
 
@@ -171,7 +173,8 @@ def load_settings(path: Path) -> Settings:
         people=people,
         schedule=schedule,
         topics=tuple(_topic(table) for table in root.tables("topics", _TOPIC_KEYS)),
-        surveys=_surveys(root.tables("surveys", _SURVEY_KEYS), schedule),
+        surveys=(surveys := _surveys(root.tables("surveys", _SURVEY_KEYS), schedule)),
+        privacy=_privacy(root.table("privacy", ("keep_days_after_round",)), surveys),
         templates_dir=_templates_dir(root, base),
         rounds=rounds,
         security=_security(root.table("security", ("trusted_authserv_id",))),
@@ -182,6 +185,23 @@ def load_settings(path: Path) -> Settings:
 
 def _security(table: Table) -> SecuritySettings:
     return SecuritySettings(trusted_authserv_id=table.text("trusted_authserv_id", "").strip().lower() or None)
+
+
+def _privacy(table: Table, surveys: tuple[SurveySettings, ...]) -> PrivacySettings:
+    name = "keep_days_after_round"
+    days = table.get(name, int, PrivacySettings().keep_days_after_round)
+    if days < 0:
+        raise table.error(
+            name, f"must be 0 (keep until forgotten) or a number of days after a round's end (got {days})"
+        )
+    closing = max((survey.closes_days_after_end for survey in surveys), default=0)
+    if 0 < days <= closing:
+        raise table.error(
+            name,
+            f"must be more than the surveys' closes_days_after_end ({closing}): a round's answers are counted "
+            f"after its surveys close (got {days})",
+        )
+    return PrivacySettings(keep_days_after_round=cast(int, days))
 
 
 def _letters(table: Table) -> LetterSettings:

@@ -247,6 +247,15 @@ class LetterSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivacySettings:
+    # Days after a round's end at which its per-person data is removed, keeping only its counts
+    # (README "Erasure"). A year: the coordinators' annual report, late letter requests and the
+    # comparison with the next round are done by then, and nothing needs a person's data after it.
+    # 0 keeps everything until someone is forgotten by name.
+    keep_days_after_round: int = 365
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     path: Path  # the config file, absolute
     program: ProgramSettings
@@ -263,6 +272,7 @@ class Settings:
     rounds: tuple[RoundSettings, ...] = ()
     security: SecuritySettings = SecuritySettings()
     letters: LetterSettings = LetterSettings()
+    privacy: PrivacySettings = PrivacySettings()
     # Each a line `FILE: KEY: what may be wrong`: valid, but probably not what was meant (a time
     # zone with no daylight saving time). check-config prints them, `run` logs them.
     warnings: tuple[str, ...] = ()

@@ -33,6 +33,9 @@ One module per concern; every public name is re-exported here, so callers write
   `CannotForget`), and the key of the answer that asks a coordinator to confirm it.
 - `held_data`: what is held about one participant, for their `my data` request (`held_about`,
   `HeldData`).
+- `retention`: a finished round's per-person data removed after the days it is kept, its counts
+  kept (`rounds_due`, `count_round`, `purge_pairs`, `purge_strangers`, `finish_purge`,
+  `purged_rounds`).
 - `times`: `as_utc`, for the datetimes SQLite hands back without their zone.
 - `inserts`: `insert_ignoring_repeat`, an INSERT that leaves a row already there alone (internal).
 """
@@ -111,6 +114,16 @@ from .reports import (
     pair_activity,
     survey_rows,
 )
+from .retention import (
+    PurgedRound,
+    count_round,
+    finish_purge,
+    purge_pairs,
+    purge_strangers,
+    purged_rounds,
+    round_ends_on,
+    rounds_due,
+)
 from .roster import bump_roster_version, load_roster, name_of, roster_version, set_pair_status, sync_program
 from .roster_import import ImportCounts, apply_roster
 from .rounds import (
@@ -154,6 +167,15 @@ __all__ = [
     "AddressChange",
     "AddressChangeError",
     "change_address",
+    # retention
+    "PurgedRound",
+    "count_round",
+    "finish_purge",
+    "purge_pairs",
+    "purge_strangers",
+    "purged_rounds",
+    "round_ends_on",
+    "rounds_due",
     # held_data
     "HeldData",
     "held_about",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -151,10 +151,8 @@ def _erase(session: Session, target: _Target, now: datetime, by: str | None) -> 
             or_(SurveyResponse.person_id == target.person_id, col(SurveyResponse.pair_id).in_(pairs))
         )
     )
-    erasure.checkin_replies = removed(delete(CheckinReply).where(col(CheckinReply.pair_id).in_(pairs)))
     erasure.letter_requests = removed(delete(LetterRequest).where(col(LetterRequest.id).in_(target.letter_ids)))
-    erasure.contact_events = removed(delete(ContactEvent).where(col(ContactEvent.pair_id).in_(pairs)))
-    session.execute(delete(PairPlan).where(col(PairPlan.pair_id).in_(pairs)))
+    _erase_pair_rows(session, pairs, erasure)
     erasure.intake_records = removed(delete(IntakeRecord).where(_intake_records(target)))
     erasure.outbox_messages = removed(delete(OutboxMessage).where(col(OutboxMessage.id).in_(outbox_ids)))
     erasure.command_uses = removed(delete(CommandUse).where(col(CommandUse.id).in_(_command_use_ids(session, target))))
@@ -173,6 +171,35 @@ def _erase(session: Session, target: _Target, now: datetime, by: str | None) -> 
         session.add(AuditEntry(at=now, coordinator=by, command="forget", result=f"forgot {erasure.summary()}"))
     session.flush()  # within the savepoint of a dry run, which then undoes it with the rest
     return erasure
+
+
+def erase_pairs(session: Session, pair_ids: Sequence[str]) -> Erasure:
+    """The pairs and what hangs on them alone, their people kept (a finished round's retention,
+    `retention.py`): contact events, check-in replies, letter requests and survey answers filed
+    under them, the planner's rows and the pairs' own mail. Counted as `forget_person` counts."""
+    pairs = list(pair_ids)
+    erasure = Erasure(pairs=len(pairs))
+    erasure.survey_responses = _removed(
+        session, delete(SurveyResponse).where(col(SurveyResponse.pair_id).in_(pairs))
+    )
+    erasure.letter_requests = _removed(session, delete(LetterRequest).where(col(LetterRequest.pair_id).in_(pairs)))
+    _erase_pair_rows(session, pairs, erasure)
+    # A pair's own mail (its welcome, topics, check-ins, letters): mail about several pairs (the
+    # digest, the liaison summary) has no pair, and its text was wiped when it was sent.
+    erasure.outbox_messages = _removed(session, delete(OutboxMessage).where(col(OutboxMessage.pair_id).in_(pairs)))
+    session.execute(delete(Pair).where(col(Pair.id).in_(pairs)))
+    return erasure
+
+
+def _erase_pair_rows(session: Session, pairs: list[str], erasure: Erasure) -> None:
+    """What only a pair has, whoever is forgotten: check-in replies, contact events, the plan."""
+    erasure.checkin_replies = _removed(session, delete(CheckinReply).where(col(CheckinReply.pair_id).in_(pairs)))
+    erasure.contact_events = _removed(session, delete(ContactEvent).where(col(ContactEvent.pair_id).in_(pairs)))
+    session.execute(delete(PairPlan).where(col(PairPlan.pair_id).in_(pairs)))
+
+
+def _removed(session: Session, statement: Delete | Update) -> int:
+    return session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
 
 
 def _refile_partners_answers(session: Session, target: _Target) -> None:
