@@ -119,6 +119,8 @@ def test_a_store_before_rounds_migrates_into_round_1_on_either_database(tmp_path
     with_rounds(program)
     url = f"sqlite:///{program.database}" if program.on_sqlite else program.store_url
     program.database.parent.mkdir(parents=True, exist_ok=True)
+    if not program.on_sqlite:  # the test databases are made migrated: start from an empty one
+        program.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     engine = create_engine(url)
     config = _alembic_config()
     with engine.begin() as connection:

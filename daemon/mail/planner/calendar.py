@@ -64,8 +64,9 @@ class Calendar:
 
     def for_round(self, round_id: str) -> Calendar:
         """The calendar of a pair's round: its own dates, the program's everything else (a dict
-        lookup, so planning 10,000 pairs costs nothing more)."""
-        return self.rounds.get(round_id, self)
+        lookup, so planning 10,000 pairs costs nothing more). This calendar for its own round, so
+        that one changed with `replace` (another zone, in tests) stays as changed."""
+        return self if round_id == self.round_id else self.rounds.get(round_id, self)
 
     @property
     def key_suffix(self) -> str:
