@@ -467,7 +467,7 @@ def dovecot_server() -> Iterator[Dovecot]:
     )
     try:
         wait_for_port(port, process)
-        yield Dovecot(host="127.0.0.1", port=port, root=root, passwd=passwd)
+        yield Dovecot(host="127.0.0.1", port=port, root=root, passwd=passwd, config=config)
     finally:
         process.terminate()
         process.wait(timeout=60)  # Dovecot takes ~3 s to stop
