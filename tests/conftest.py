@@ -61,7 +61,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+# Generous waits (120 s): the daemon starts, and conditions come true, slowly on a busy machine, as when
+# the suite runs on several workers (`make test`) beside other work; a test that passes waits no longer.
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -74,7 +76,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, tim
     raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
 
 
-def wait_until(predicate, timeout: float = 20, interval: float = 0.1):  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 120, interval: float = 0.1):  # type: ignore[no-untyped-def]
     """Poll until `predicate()` is truthy; returns its value. Fails the test on timeout."""
     deadline = time.monotonic() + timeout
     while True:

@@ -4,6 +4,9 @@ Loaded as a pytest plugin from conftest.py (`pytest_plugins = ["dovecot_server"]
 session-scoped `dovecot` fixture starts one real Dovecot in a temporary folder, listening on a
 free port on 127.0.0.1 with plain-text login and no TLS, and stops it at the end. Each test gets
 its own mailbox by adding a user (`add_user`), so tests never see each other's mail.
+Under pytest-xdist (`make test` runs several workers) each worker is a session of its own and
+starts its own Dovecot: nothing is shared or fixed (a temporary folder of its own for base_dir,
+state, log and mail, a free port, an instance name made from that port).
 
 The session-scoped `dovecot_oauth` fixture is a second Dovecot that also signs in with bearer
 tokens: `auth_mechanisms = xoauth2 oauthbearer plain login`, an `oauth2` passdb that checks each
@@ -39,7 +42,7 @@ from imapclient import IMAPClient
 
 # Dovecot refuses to run mail processes as root; any unprivileged uid works, it need not exist.
 MAIL_UID = 5000
-START_TIMEOUT = 20.0
+START_TIMEOUT = 120.0  # seconds: generous, the machines are busy (several workers, other work)
 STOP_TIMEOUT = 30.0
 
 CONFIG = """\

@@ -5,6 +5,9 @@ SQLite file: the first store a test asks for starts one cluster for the whole se
 temporary folder, a free port on 127.0.0.1, trust authentication), migrates a template database once,
 and gives each program a database of its own made from that template (`CREATE DATABASE ... TEMPLATE`,
 a file copy, much faster than running the migrations again). The cluster stops when the session ends.
+Under pytest-xdist (`make test` runs several workers) each worker is a session of its own with a
+cluster of its own: its own temporary folder (data, socket directory, lock file), a free port, its
+own template; nothing is fixed, so workers (and other sessions on the machine) never meet.
 
 Loaded as a pytest plugin from conftest.py. Without PostgreSQL installed the switch skips the tests
 that need a store, unless MENTORMAIL_REQUIRE_SERVERS=1 (CI) makes that a failure.
@@ -33,7 +36,7 @@ from pathlib import Path
 import pytest
 
 SWITCH = "MENTORMAIL_TEST_DATABASE"
-START_TIMEOUT = 60  # seconds: generous, the machines are busy
+START_TIMEOUT = 120  # seconds: generous, the machines are busy (several workers, other work)
 TEMPLATE = "mentormail_template"
 SEARCH_PATH = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 
