@@ -153,9 +153,14 @@ def mailbox(dovecot: Dovecot, tmp_path: Path) -> Iterator[Mailbox]:
     with store.session() as session:
         # As `mentormail run` and `import-roster` leave it: the program row, then the roster.
         queries.sync_program(session, "Test mentoring round", PROGRAM_ADDRESS, date(2026, 9, 1), 9)
+        queries.sync_rounds(session, [queries.RoundDates(queries.FIRST_ROUND, date(2026, 9, 1), 9, date(2027, 6, 1))])
     with store.session() as session:
         queries.apply_roster(
-            session, parse_roster(ROSTER_CSV, "roster.csv").rows, default_start=date(2026, 9, 1), filename="roster.csv"
+            session,
+            parse_roster(ROSTER_CSV, "roster.csv").rows,
+            default_start=date(2026, 9, 1),
+            filename="roster.csv",
+            round_id=queries.FIRST_ROUND,
         )
     try:
         yield Mailbox(dovecot, username, password, store, Intake(store, PROGRAM_ADDRESS, SECRET), database)

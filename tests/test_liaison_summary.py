@@ -262,7 +262,7 @@ def varied_store(tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = load_settings(program.config)
     store = open_store(settings)
     with store.session() as session:
-        queries.apply_roster(session, roster(40), START, "roster.csv")
+        queries.apply_roster(session, roster(40), START, "roster.csv", queries.FIRST_ROUND)
     with store.session() as session:
         n = 0
         for index, pair_id in enumerate(("s00", "s01", "s02", "s03")):

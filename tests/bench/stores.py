@@ -93,7 +93,7 @@ def build(root: Path, pairs: int, events_per_pair: int = 50) -> ScaleStore:
     store = open_store(load_settings(program.config))  # migrated, the program row and staff in step
     try:
         with store.session() as session:
-            queries.apply_roster(session, roster_rows(pairs), STARTS_ON, "bench-roster.csv")
+            queries.apply_roster(session, roster_rows(pairs), STARTS_ON, "bench-roster.csv", queries.FIRST_ROUND)
         rows = contact_rows(pairs, events_per_pair)
         for start in range(0, len(rows), INSERT_CHUNK):
             with store.session() as session:
