@@ -245,7 +245,9 @@ def _write(session: Session, roster: _Roster, round_id: str) -> None:
     if new_pairs:
         session.execute(insert(Pair), new_pairs)
     changed_pairs = [
-        {"b_id": pair_key(round_id, pair.id), "b_started_on": pair.started_on} for pair in pairs if pair.stored and pair.changed
+        {"b_id": pair_key(round_id, pair.id), "b_started_on": pair.started_on}
+        for pair in pairs
+        if pair.stored and pair.changed
     ]
     if changed_pairs:
         session.execute(

@@ -75,8 +75,10 @@ def sync_rounds(session: Session, rounds: list[RoundDates]) -> None:
         raise RoundsMissing(missing, configured)
     stored = {row.id: row for row in session.exec(select(Round))}
     for known in rounds:
-        row = stored.get(known.id) or Round(id=known.id, starts_on=known.starts_on, months=1, ends_on=known.ends_on)
-        if (row.starts_on, row.months, row.ends_on) != (known.starts_on, known.months, known.ends_on) or known.id not in stored:
+        row = stored.get(known.id)
+        if row is None:
+            session.add(Round(id=known.id, starts_on=known.starts_on, months=known.months, ends_on=known.ends_on))
+        elif (row.starts_on, row.months, row.ends_on) != (known.starts_on, known.months, known.ends_on):
             row.starts_on, row.months, row.ends_on = known.starts_on, known.months, known.ends_on
             session.add(row)
     gone = [round_id for round_id in stored if round_id not in configured]

@@ -115,10 +115,14 @@ PLANS: tuple[Planning, ...] = tuple(plan.due for plan in (*PAIR_PLANS, *PROGRAM_
 def due_mail(calendar: Calendar, state: PlannerState, now: datetime) -> list[DueMail]:
     """Everything due at `now` that is not in the outbox yet, in due order."""
     state = welcomed_now(calendar, state, now)
-    pairs_mail = (
-        mail for own, round_state in by_round(calendar, state) for plan in PAIR_PLANS for mail in plan.due(own, round_state, now)
-    )
-    return _unsent(state, (*pairs_mail, *program_due_mail(calendar, state, now)))
+    return _unsent(state, (*_pairs_mail(calendar, state, now), *program_due_mail(calendar, state, now)))
+
+
+def _pairs_mail(calendar: Calendar, state: PlannerState, now: datetime) -> Iterator[DueMail]:
+    """The pairs' own mail, each round's from its calendar."""
+    for own, round_state in by_round(calendar, state):
+        for plan in PAIR_PLANS:
+            yield from plan.due(own, round_state, now)
 
 
 def by_round(calendar: Calendar, state: PlannerState) -> Iterator[tuple[Calendar, PlannerState]]:
@@ -162,9 +166,7 @@ def due_mail_for_pairs(
     """
     state = welcomed_now(calendar, state, now)
     members = {person.person_id for pair in state.pairs if pair.pair_id in pair_ids for _, person in _members(pair)}
-    mails = (
-        mail for own, round_state in by_round(calendar, state) for plan in PAIR_PLANS for mail in plan.due(own, round_state, now)
-    )
+    mails = _pairs_mail(calendar, state, now)
     return _unsent(state, (mail for mail in mails if all(person.person_id in members for person in mail.to)))
 
 
