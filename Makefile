@@ -28,8 +28,14 @@ run: install var/secret
 	$(BIN)/mentormail -c $(CONFIG) import-roster config/roster.example.csv
 	$(BIN)/mentormail -c $(CONFIG) run
 
+# Workers for the suite (pytest-xdist): its tests mostly wait on subprocesses, sockets and servers,
+# each worker starting its own Dovecot and PostgreSQL cluster. PYTEST_WORKERS=0 runs it serially in
+# one process; PYTEST_ARGS passes more options (a file, -k, --durations=25).
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m tests.bench.run
