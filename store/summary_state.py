@@ -73,3 +73,4 @@ class LiaisonActivityOptions(TypedDict):
     weeks_from: date | None
     chart_pairs: ChartChoice
     comments_days: int  # the check-in comments of this many days up to the moment
+    round_ids: tuple[str, ...]  # the rounds the summary has a section for: their pairs' figures

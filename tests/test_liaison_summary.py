@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +33,7 @@ from mentormail.daemon.mail.planner.liaison import (
     liaison_summary_due,
     plan_liaison_summary,
 )
+from mentormail.daemon.mail.planner.surveys import survey_results_moments
 from mentormail.daemon.mail.render import Renderer
 from mentormail.daemon.service import open_store
 from mentormail.daemon.settings import load_settings
@@ -53,6 +55,12 @@ TO_MENTEE, TO_MENTOR = "mentor_to_mentee", "mentee_to_mentor"
 def summary_of(state: PlannerState, now: datetime = MONDAY, calendar: Calendar = CALENDAR) -> DueMail:
     (mail,) = [m for m in due_mail(calendar, state, now) if m.kind == "liaison_summary"]
     return mail
+
+
+def section_of(mail: DueMail) -> dict[str, Any]:
+    """The summary's one section (a program of one round has one)."""
+    (section,) = mail.context["rounds"]  # type: ignore[misc]
+    return section  # type: ignore[no-any-return]
 
 
 def csv_rows(mail: DueMail) -> list[dict[str, str]]:
@@ -89,10 +97,10 @@ def large_program() -> PlannerState:
 def test_a_large_program_lists_the_worst_of_each_concern_and_counts_the_rest() -> None:
     mail = summary_of(large_program())
     context = mail.context
-    counts = context["counts"]
+    counts = section_of(mail)["counts"]
     assert (counts["pairs"], counts["never_started"], counts["inactive_45"], counts["paused"]) == (150, 40, 40, 30)
     assert counts["active"] == 40
-    never, inactive, paused = context["never_started"], context["inactive_45"], context["paused"]
+    never, inactive, paused = (section_of(mail)[name] for name in ("never_started", "inactive_45", "paused"))
     assert len(never) == len(inactive) == len(paused) == LIST_LIMIT
     # Never started: those waiting longest, i.e. started first (x039 started on day 1).
     assert [row["pair_id"] for row in never] == [f"x{n:03d}" for n in range(39, 14, -1)]
@@ -114,11 +122,11 @@ def test_a_large_program_lists_the_worst_of_each_concern_and_counts_the_rest() -
 def test_a_large_programs_chart_shows_only_pairs_it_lists_with_contacts_to_show() -> None:
     mail = summary_of(large_program())
     context = mail.context
-    charted = [row["pair_id"] for row in context["chart"]["rows"]]
+    charted = [row["pair_id"] for row in section_of(mail)["chart"]["rows"]]
     assert len(charted) == CHART_LIMIT
-    listed = {row["pair_id"] for name in ("inactive_45", "paused") for row in context[name]}
+    listed = {row["pair_id"] for name in ("inactive_45", "paused") for row in section_of(mail)[name]}
     assert set(charted) <= listed  # the never-started ones have nothing to chart
-    assert charted == [row["pair_id"] for row in context["inactive_45"]]  # silence first, in the order listed
+    assert charted == [row["pair_id"] for row in section_of(mail)["inactive_45"]]  # silence first, in the order listed
     rendered = Renderer().render("liaison_summary", context)
     assert "Of the 150 pairs, 25 of those listed above are shown" in rendered.text
     assert rendered.html is not None
@@ -139,13 +147,13 @@ def test_the_csv_has_every_pair_with_its_figures_and_the_lists_it_is_in() -> Non
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [row["pair_id"] for row in rows] == [p.pair_id for p in state.pairs]  # roster order, all 150
     categories = Counter(word for row in rows for word in row["category"].split())
-    counts = mail.context["counts"]
+    counts = section_of(mail)["counts"]
     assert categories["never_started"] == counts["never_started"]
     assert categories["inactive_45"] == counts["inactive_45"] and categories["paused"] == counts["paused"]
     assert categories["active"] == counts["active"]
     by_id = {row["pair_id"]: row for row in rows}
     assert by_id["x079"] == {
-        "pair_id": "x079", "mentor": "Mentor 79", "mentee": "Mentee 79", "status": "active",
+        "round": "1", "pair_id": "x079", "mentor": "Mentor 79", "mentee": "Mentee 79", "status": "active",
         "category": "inactive_45", "days_since_contact": "85", "mentor_to_mentee": "1", "mentee_to_mentor": "1",
         "latest_rating": "",
     }  # fmt: skip
@@ -160,7 +168,7 @@ def test_a_small_program_reads_as_before_and_has_its_csv_too() -> None:
     mail = summary_of(state)
     rendered = Renderer().render("liaison_summary", mail.context)
     assert "attached" not in rendered.text and "more. Above" not in rendered.text
-    assert [row["pair_id"] for row in mail.context["chart"]["rows"]] == ["p1", "p2", "p3", "p4"]
+    assert [row["pair_id"] for row in section_of(mail)["chart"]["rows"]] == ["p1", "p2", "p3", "p4"]
     rows = csv_rows(mail)
     assert [(r["pair_id"], r["category"], r["mentor_to_mentee"], r["days_since_contact"]) for r in rows] == [
         ("p1", "one_sided", "1", "3"),
@@ -387,25 +395,32 @@ def ended_program() -> PlannerState:
 def test_ended_pairs_and_pairs_past_their_end_leave_the_summary_and_its_bouncing_list() -> None:
     mail = summary_of(ended_program())
     context = mail.context
-    counts = context["counts"]
+    counts = section_of(mail)["counts"]
     assert (counts["pairs"], counts["active"], counts["never_started"], counts["inactive_45"]) == (3, 2, 1, 0)
     assert [row["pair_id"] for row in csv_rows(mail)] == ["x001", "x004", "x006"]
     # The ended pair's mentee is no concern of the liaison's; Mentor 4 is, for the pair still running.
-    assert context["bouncing"] == [{"name": "Mentor 4", "email": "mentor4@example.org", "pair_id": "x004"}]
+    assert section_of(mail)["bouncing"] == [{"name": "Mentor 4", "email": "mentor4@example.org", "pair_id": "x004"}]
     assert counts["bouncing"] == 1
     text = Renderer().render("liaison_summary", context).text
     assert "x002" not in text and "x003" not in text and "x005" not in text
     assert "2 of 3 pairs active" in Renderer().render("liaison_summary", context).subject
 
 
-def test_no_summary_is_due_once_every_pair_has_ended() -> None:
-    """The round's end is the last pair's end: after it, a summary would be about nobody."""
+def test_no_summary_is_due_once_the_ended_round_has_left_it() -> None:
+    """An ended round keeps its section until its survey results have gone out (with no survey,
+    for a week after its end); after that a summary would be about nobody."""
     state = ended_program()
     end = CALENDAR.at(CALENDAR.ends_on, time(0))
-    later = end + timedelta(days=10)
-    found = liaison_summary_due(CALENDAR, state, later)
-    assert found is not None and found[1] < end  # the last one before the end, sent late
-    assert liaison_summary_due(CALENDAR, replace(state, sent_keys=frozenset({found[0]})), later) is None
+    for calendar, kept in (
+        (CALENDAR, max(survey_results_moments(CALENDAR, state, end))),
+        (replace(CALENDAR, surveys=()), end + timedelta(days=7)),
+    ):
+        later = kept + timedelta(days=10)
+        found = liaison_summary_due(calendar, state, later)
+        assert found is not None and end <= found[1] < kept  # the last one before it left, sent late
+        assert liaison_summary_due(calendar, replace(state, sent_keys=frozenset({found[0]})), later) is None
+        (mail,) = plan_liaison_summary(calendar, state, found[1])
+        assert "Round" not in Renderer().render("liaison_summary", mail.context).text  # one round: no heading
 
 
 def late_starter() -> PlannerState:
@@ -420,7 +435,7 @@ def late_starter() -> PlannerState:
 
 def test_the_chart_is_blank_before_a_pair_started_in_text_and_html() -> None:
     mail = summary_of(late_starter())
-    chart = mail.context["chart"]
+    chart = section_of(mail)["chart"]
     rows = {row["pair_id"]: row["cells"] for row in chart["rows"]}
     assert chart["weeks"][0] == date(2026, 8, 31) and len(chart["weeks"]) == 20
     assert rows["x002"][:5] == [None] * 5 and rows["x002"][5] == 0  # its start week had no contact
@@ -443,7 +458,7 @@ def test_the_html_chart_labels_months_not_every_weeks_number() -> None:
     monday = at_local(date(2027, 6, 21), 10)
     calendar = replace(CALENDAR, months=10, ends_on=date(2027, 7, 1))
     mail = summary_of(state, monday, calendar)
-    assert len(mail.context["chart"]["weeks"]) == 43
+    assert len(section_of(mail)["chart"]["weeks"]) == 43
     html = Renderer().render("liaison_summary", mail.context).html
     assert html is not None
     headers = re.findall(r"<th [^>]*>([^<]*)</th>", html.split("Activity by week", 1)[1])
@@ -498,8 +513,8 @@ def test_the_weeks_check_in_comments_are_shown_to_the_liaison() -> None:
     )
     mail = summary_of(state)
     context = mail.context
-    assert context["counts"]["comments"] == 2
-    assert [(row["pair_id"], row["lines"], row["wants_contact"]) for row in context["comments"]] == [
+    assert section_of(mail)["counts"]["comments"] == 2
+    assert [(row["pair_id"], row["lines"], row["wants_contact"]) for row in section_of(mail)["comments"]] == [
         ("x001", ["We met twice; she is applying for jobs.", "Could you suggest a résumé workshop?"], True),
         ("x006", ["Pretty well, <thanks>! No need for the liaison."], False),
     ]
@@ -521,12 +536,12 @@ def test_of_many_comments_the_mail_shows_those_asking_for_the_liaison_then_the_l
         note(f"x{n:03d}", 6 - (n - 80) / 10, f"Comment {n}", rating=1 + n % 5, wants=n % 8 == 0) for n in range(80, 120)
     ]
     mail = summary_of(with_comments(state, *notes))
-    shown = [row["pair_id"] for row in mail.context["comments"]]
-    assert mail.context["counts"]["comments"] == 40 and len(shown) == COMMENT_LIMIT
+    shown = [row["pair_id"] for row in section_of(mail)["comments"]]
+    assert section_of(mail)["counts"]["comments"] == 40 and len(shown) == COMMENT_LIMIT
     asking = [f"x{n:03d}" for n in range(80, 120) if n % 8 == 0]
     assert shown[: len(asking)] == sorted(asking, key=lambda p: (1 + int(p[1:]) % 5, -int(p[1:])))
-    assert [row["rating"] for row in mail.context["comments"][len(asking) :]] == sorted(
-        row["rating"] for row in mail.context["comments"][len(asking) :]
+    assert [row["rating"] for row in section_of(mail)["comments"][len(asking) :]] == sorted(
+        row["rating"] for row in section_of(mail)["comments"][len(asking) :]
     )
     text = Renderer().render("liaison_summary", mail.context).text
     assert "And 30 more this week, not shown." in " ".join(text.split())
@@ -536,7 +551,7 @@ def test_a_long_comment_is_shortened_at_a_word() -> None:
     """A check-in keeps up to 1,000 characters (two replies); the mail shows 500 of each."""
     long = "We talked about interviews. " * 30  # 840 characters
     mail = summary_of(with_comments(ended_program(), note("x001", 1, long.strip())))
-    (line,) = mail.context["comments"][0]["lines"]
+    (line,) = section_of(mail)["comments"][0]["lines"]
     kept = line.removesuffix("…")
     assert len(line) <= COMMENT_CHARACTERS and line.endswith("…") and long.startswith(kept)
     assert long[len(kept)] == " ", "cut between words"
@@ -562,6 +577,55 @@ def test_the_comments_are_read_from_the_store_for_the_week_up_to_the_summary(var
         ("s14", "An ended pair."),
     ]
     (mail,) = plan_liaison_summary(calendar, replace(state, liaison_activity=activity), at + timedelta(minutes=5))
-    assert [(row["pair_id"], row["lines"]) for row in mail.context["comments"]] == [
+    assert [(row["pair_id"], row["lines"]) for row in section_of(mail)["comments"]] == [
         ("s21", ["She has an interview on Friday!"])
     ]
+
+
+# --- a section a round -----------------------------------------------------------------------------
+
+ROUND_2027 = replace(CALENDAR, round_id="2027", starts_on=date(2026, 11, 2), ends_on=date(2027, 8, 2), rounds={})
+TWO_ROUNDS = replace(CALENDAR, rounds={"1": CALENDAR, "2027": ROUND_2027})
+
+
+def in_round_2027(state: PlannerState, keep: int | None = None) -> tuple[PairState, ...]:
+    """`state`'s pairs (the first `keep`) as round 2027's, with people of their own."""
+    return tuple(
+        replace(
+            p,
+            pair_id=f"2027/{p.pair_id}",
+            round_id="2027",
+            started_on=max(p.started_on, ROUND_2027.starts_on),
+            mentor=replace(p.mentor, person_id=p.mentor.person_id + 5000, email="2027." + p.mentor.email),
+            mentee=replace(p.mentee, person_id=p.mentee.person_id + 5000, email="2027." + p.mentee.email),
+            contacts=tuple(c for c in p.contacts if c.occurred_at.date() >= ROUND_2027.starts_on),
+        )
+        for p in state.pairs[:keep]
+    )
+
+
+def test_two_large_rounds_share_each_lists_rows_and_the_chart_so_the_mail_stays_one_rounds_size() -> None:
+    one = large_program()
+    two = replace(one, pairs=(*one.pairs, *in_round_2027(one)))
+    mail = summary_of(two, calendar=TWO_ROUNDS)
+    first, second = mail.context["rounds"]  # type: ignore[misc]
+    assert (first["round"]["id"], second["round"]["id"]) == ("1", "2027")
+    assert first["counts"]["pairs"] == second["counts"]["pairs"] == 150
+    for name in ("never_started", "inactive_45", "paused"):
+        assert len(first[name]) + len(second[name]) == LIST_LIMIT  # shared: 13 and 12
+        assert {row["pair_id"] for row in second[name]} <= {p.pair_id for p in two.pairs[150:]}
+    assert len(first["chart"]["rows"]) + len(second["chart"]["rows"]) <= CHART_LIMIT
+    assert [row["round"] for row in csv_rows(mail)] == ["1"] * 150 + ["2027"] * 150
+    # The readable part of two full rounds is about one full round's (the CSV has every pair).
+    alone = Renderer().render("liaison_summary", summary_of(one).context)
+    both = Renderer().render("liaison_summary", mail.context)
+    assert len(both.text) + len(both.html) < 1.2 * (len(alone.text) + len(alone.html))
+
+
+def test_a_round_with_few_pairs_to_list_leaves_the_rest_of_the_rows_to_the_other() -> None:
+    one = large_program()
+    few = in_round_2027(one, keep=3)  # three of round 2027's pairs never started
+    mail = summary_of(replace(one, pairs=(*one.pairs, *few)), calendar=TWO_ROUNDS)
+    first, second = mail.context["rounds"]  # type: ignore[misc]
+    assert (len(first["never_started"]), len(second["never_started"])) == (LIST_LIMIT - 3, 3)
+    assert second["counts"]["never_started"] == 3 and first["counts"]["never_started"] == 40

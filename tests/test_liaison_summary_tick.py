@@ -67,7 +67,8 @@ def test_a_tick_gives_the_summary_the_pairs_figures(summary: EmailMessage) -> No
     rows = csv_rows(summary)
     assert Counter(row["category"] for row in rows) == {"never_started": 30, "one_sided": 10}
     assert rows[3] == {
-        "pair_id": "t03", "mentor": "Mentor 3", "mentee": "Mentee 3", "status": "active", "category": "one_sided",
+        "round": "1", "pair_id": "t03", "mentor": "Mentor 3", "mentee": "Mentee 3", "status": "active",
+        "category": "one_sided",
         "days_since_contact": "18", "mentor_to_mentee": "1", "mentee_to_mentor": "0", "latest_rating": "",
     }  # fmt: skip
     text = summary.get_body(preferencelist=("plain",)).get_content()

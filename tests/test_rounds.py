@@ -8,6 +8,8 @@ config's round, kept as "1" when the config moves to [[rounds]]) and "2027" (fro
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import mailbox
 import shutil
@@ -316,3 +318,83 @@ def test_the_current_round_is_the_latest_that_has_started(tmp_path: Path) -> Non
     assert settings.current_round(future).id == "next"
     assert settings.current_round(today - timedelta(days=60)).id == "1"  # before any: the first
     assert status(program)["round"] == "1"
+
+
+# --- the liaison summary: a section a round ------------------------------------------------------
+
+# Round 2027 starts before round 1 ends (1 June 2027), so both run in May; the survey closes a week
+# after each round's end and its results go out the morning after (round 1's: 9 June, 09:00).
+OVERLAPPING_ROUNDS = """
+[[rounds]]
+id = "1"
+starts_on = 2026-09-01
+
+[[rounds]]
+id = "2027"
+starts_on = 2027-05-03
+months = 6
+"""
+END_SURVEY = """
+[[surveys]]
+id = "feedback"
+title = "Feedback"
+audience = "both"
+opens_days_before_end = 14
+closes_days_after_end = 7
+
+[[surveys.questions]]
+id = "worth-it"
+text = "Worth it?"
+kind = "yesno"
+"""
+ROUND_2027_MAY = HEADER + "ben@example.net,Ben O'Brien,fay@example.com,Fay Lind,p1,2027-05-03\n"
+
+
+def weekly_summary(daemon, monday: datetime) -> tuple[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The text of the summary of `monday` (09:00 in Chicago) as a tick at 10:00 sends it, and
+    its CSV's (round, pair_id) rows."""
+    moment = monday.replace(hour=15, tzinfo=UTC)
+    filename = f"pairs-{monday.date().isoformat()}.csv"
+
+    def found(sent):  # type: ignore[no-untyped-def]
+        return [m for m in sent if m["X-Mentormail-Kind"] == "liaison_summary" and
+                next(m.iter_attachments()).get_filename() == filename]
+
+    sent = daemon.run_at(moment)
+    while not found(sent):
+        sent, before = daemon.run_at(moment), len(sent)
+        assert len(sent) > before, "delivery stopped before the summary went out"
+    (mail,) = found(sent)
+    rows = list(csv.DictReader(io.StringIO(next(mail.iter_attachments()).get_content())))
+    text = " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
+    return f"{mail['Subject']} {text}", [(row["round"], row["pair_id"]) for row in rows]
+
+
+def test_the_liaison_summary_has_a_section_a_running_round_until_its_results_went_out(program: Program) -> None:
+    """May 2027: round 1 in its last month, round 2027 in its first, a section each with its own
+    pairs and counts; 7 June: round 1 has ended, its results are not out, it keeps its section;
+    14 June: its results went out on the 9th, only round 2027 is left."""
+    with_rounds(program, OVERLAPPING_ROUNDS, extra=END_SURVEY)
+    import_2027(program, ROUND_2027_MAY)
+    with in_process(program) as daemon:
+        for sender, to, when in (
+            ("dev@example.org", "eve@example.com", datetime(2027, 5, 20, 15, tzinfo=UTC)),  # round 1's p3
+            ("ben@example.net", "fay@example.com", datetime(2027, 5, 10, 15, tzinfo=UTC)),  # round 2027's p1
+        ):
+            daemon.ingest(message(sender, [to], [PROGRAM_ADDRESS], date=when), when)
+        may, may_rows = weekly_summary(daemon, datetime(2027, 5, 24))
+        june, june_rows = weekly_summary(daemon, datetime(2027, 6, 7))
+        later, later_rows = weekly_summary(daemon, datetime(2027, 6, 14))
+
+    assert may_rows == june_rows == [("1", "p1"), ("1", "p2"), ("1", "p3"), ("2027", "2027/p1")]
+    first, second = may.split("Round 2027, ")
+    assert "Round 1, " in first and ": month 9 of 9" in first
+    assert ": month 1 of 6" in second
+    # Each section counts its own pairs: round 1's two silent pairs, round 2027's one writing pair.
+    assert "Never started (2)" in first and "One-sided (1)" in first and "p3" in first
+    assert "Never started (" not in second and "One-sided (1)" in second and "2027/p1" in second
+    assert "p1 Ana" not in second and "2027/p1" not in first
+    assert "2 of 4 pairs active" in may  # the subject: every section's pairs
+    assert "Round 1, " in june and ": ended" in june and "Round 2027, " in june
+    assert later_rows == [("2027", "2027/p1")]
+    assert "Round 1" not in later and "Round 2027" not in later  # one section left: no heading

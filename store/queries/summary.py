@@ -9,13 +9,13 @@ costs about what a bare `GROUP BY pair_id` over the same table does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlmodel import Session
 
-from ..models import ContactEvent
+from ..models import ContactEvent, Pair
 from ..outcomes import Direction
 from ..summary_state import ChartChoice, CheckinNote, LiaisonActivity, PairFigures
 from .replies import checkin_comments
@@ -34,8 +34,10 @@ def liaison_activity(
     weeks_from: date | None,
     chart_pairs: ChartChoice,
     comments_days: int,
+    round_ids: Sequence[str] | None = None,
 ) -> LiaisonActivity:
-    """Each pair's contacts up to `at`, the chart's cells of the pairs `chart_pairs` picks from
+    """Each pair's contacts up to `at` (of the pairs of `round_ids`, the rounds the summary has a
+    section for; None: every round's), the chart's cells of the pairs `chart_pairs` picks from
     those figures (weeks starting on the Monday `weeks_from`, local to `zone`), and the check-in
     comments of the `comments_days` up to `at` (the replies of those days that carry one)."""
     at = at.astimezone(UTC)  # stored moments are UTC, compared as stored
@@ -52,8 +54,8 @@ def liaison_activity(
             _count(and_(in_window, to_mentee)),
             _count(and_(in_window, to_mentor)),
         )
-        .where(ContactEvent.occurred_at <= at)  # type: ignore[operator]
-        .group_by(ContactEvent.pair_id)
+        .where(ContactEvent.occurred_at <= at, *_of_rounds(round_ids))  # type: ignore[operator]
+        .group_by(ContactEvent.pair_id)  # a pair is in one round: its group is that round's too
     )
     figures = {
         pair_id: PairFigures(to_mentee_count, to_mentor_count, as_utc(last), window_to_mentee, window_to_mentor)
@@ -67,6 +69,16 @@ def liaison_activity(
         if c.received_at <= at
     )
     return LiaisonActivity(at, window_days, figures, weeks_from, chart, comments)
+
+
+def _of_rounds(round_ids: Sequence[str] | None) -> tuple[ColumnElement[bool], ...]:
+    """The events of the rounds' pairs only: a finished round's year of events is not read again
+    for a summary that no longer has its section. A set of ids, not a join: the grouped query
+    still reads the events in the pair_id index's order, as it does without rounds."""
+    if round_ids is None:
+        return ()
+    pairs = select(Pair.id).where(Pair.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
+    return (ContactEvent.pair_id.in_(pairs),)  # type: ignore[attr-defined]
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
