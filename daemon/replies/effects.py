@@ -36,7 +36,7 @@ from ..intake.ingest import Decision
 from ..mail.compose import Attachment, Composer
 from ..mail.composing import compose_or_set_aside
 from ..mail.letters import LetterFacts, letter_pdf
-from ..mail.planner import DueMail, pair_ends_on_for
+from ..mail.planner import DueMail, pair_ends_on_for, round_key_suffix, round_of_key
 from ..settings import Settings, SurveySettings
 
 VALID_COMMANDS = (
@@ -128,11 +128,14 @@ class ReplyEffects:
 
     def survey_reply(self, session: Session, decision: Decision) -> None:
         writer = _sender(decision)
-        survey = self._survey_replied_to(decision)
-        if survey is None:
+        answered = self._survey_replied_to(decision)
+        if answered is None:
             self._answer(session, decision, writer, "About your reply", "This survey is no longer open. Thank you!", [])
             return
-        pairs = decision.roster.pairs_for(writer)
+        survey, round_id = answered
+        # The answers are about their pair in the survey's round, not a newer one in a later round.
+        theirs = decision.roster.pairs_for(writer)
+        pairs = [p for p in theirs if p.round_id == round_id] or theirs
         latest = max(pairs, key=lambda p: p.started_on)
         closes_on = pair_ends_on_for(self.settings.round(latest.round_id), latest.started_on) + timedelta(
             days=survey.closes_days_after_end
@@ -147,7 +150,7 @@ class ReplyEffects:
         questions = questions_of(survey)
         answers = parse_answers(questions, decision.facts.text or "", interleaved(decision.body or ""))
         # A reply to this answer is read as answers to the same survey (see the router).
-        key = f"reply:survey:{survey.id}:{decision.message_hash[:32]}"
+        key = f"reply:survey:{survey.id}:{decision.message_hash[:32]}{round_key_suffix(round_id)}"
         example = [f"{q.number}. {_example_answer(q)}" for q in questions[:3]]
         if not answers.values and not answers.unclear:
             self._answer(
@@ -616,14 +619,17 @@ class ReplyEffects:
             **values,
         }
 
-    def _survey_replied_to(self, decision: Decision) -> SurveySettings | None:
+    def _survey_replied_to(self, decision: Decision) -> tuple[SurveySettings, str] | None:
+        """The survey a reply answers and the round it was sent for."""
         replied = decision.facts.token.replied_to if decision.facts.token else None
         if replied is None:
             return None
-        # "survey:ID:...", "survey_reminder:ID:...", or our answer to a reply: "reply:survey:ID:..."
+        # "survey:ID:...", "survey_reminder:ID:...", or our answer to a reply: "reply:survey:ID:...",
+        # each ending in ":round-R" outside round "1".
         parts = replied.key.split(":")
         survey_id = parts[2] if parts[0] == "reply" and len(parts) > 2 else parts[1] if len(parts) > 1 else ""
-        return next((s for s in self.settings.surveys if s.id == survey_id), None)
+        survey = next((s for s in self.settings.surveys if s.id == survey_id), None)
+        return None if survey is None else (survey, round_of_key(replied.key))
 
 
 EFFECTS: dict[OutcomeKind, Callable[[ReplyEffects, Session, Decision], None]] = {

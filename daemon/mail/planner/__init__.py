@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ....store.planner_state import PairState, PlannerState
-from .calendar import Calendar, add_months, pair_ends_on_for, round_ends_on
+from .calendar import Calendar, add_months, pair_ends_on_for, round_ends_on, round_key_suffix, round_of_key
 from .checkins import checkin_moments, plan_checkins
 from .digest import digest_moments, plan_digest
 from .due import DueMail
@@ -65,6 +65,8 @@ __all__ = [
     "next_moments",
     "next_program_moment",
     "pair_ends_on_for",
+    "round_key_suffix",
+    "round_of_key",
     "program_due_mail",
     "round_ends_on",
 ]

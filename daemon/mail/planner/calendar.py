@@ -72,7 +72,7 @@ class Calendar:
     def key_suffix(self) -> str:
         """What keys of mail that names no pair carry for this round (a person's survey, the
         results): nothing in round "1", whose keys are as they were before rounds."""
-        return "" if self.round_id == FIRST_ROUND else f":round-{self.round_id}"
+        return round_key_suffix(self.round_id)
 
     def staff_name(self, address: str | None) -> str:
         """The name the config gives a coordinator or the liaison, or ""."""
@@ -104,6 +104,17 @@ def pair_ends_on(round_ends: date, months: int, started_on: date) -> date:
     """When a pair's round ends: with the round, or sooner for a pair that started before the
     round's first day (carried over from an earlier round) once its `months` are up."""
     return min(round_ends, add_months(started_on, months))
+
+
+def round_key_suffix(round_id: str) -> str:
+    """`:round-ID` at the end of a key that names no pair, nothing in round "1"."""
+    return "" if round_id == FIRST_ROUND else f":round-{round_id}"
+
+
+def round_of_key(key: str) -> str:
+    """The round a key made with `round_key_suffix` belongs to."""
+    last = key.rsplit(":", 1)[-1]
+    return last.removeprefix("round-") if last.startswith("round-") else FIRST_ROUND
 
 
 def pair_ends_on_for(known: RoundSettings, started_on: date) -> date:
