@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import socket
 import ssl
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from ..settings import ConfigError, GenericOAuth2Settings, read_secret
-from .oauth2 import Fetch, Token, TokenRefused, TokenUnavailable
+from .oauth2 import Fetch, Token, TokenRefused, TokenUnavailable, write_secret_file
 
 TIMEOUT = 30.0  # seconds for one token request
 
@@ -60,7 +58,7 @@ def fetcher(settings: GenericOAuth2Settings) -> Fetch:
         )
         if settings.refresh_token_file is not None and isinstance(answer.get("refresh_token"), str):
             # RFC 6749 6: the server may rotate the refresh token; the old one may stop working.
-            _replace_secret(settings.refresh_token_file, answer["refresh_token"])
+            write_secret_file(settings.refresh_token_file, answer["refresh_token"])
         return token_from(answer)
 
     return fetch
@@ -144,17 +142,3 @@ def _secret(path: Path) -> str:
         # Changed since the config was checked (removed, chmod): as a refusal, since retrying
         # soon will not mend it, and in the words check-config uses.
         raise TokenRefused(f"oauth2: {problem}") from None
-
-
-def _replace_secret(path: Path, value: str) -> None:
-    """Write a new secret in place of the old one, atomically and private from the start."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(value + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

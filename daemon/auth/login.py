@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import secrets
-import tempfile
 import threading
 import tomllib
 from collections.abc import Callable
@@ -28,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from ..settings import ConfigError, GenericOAuth2Settings, GoogleOAuth2Settings, OAuth2Settings, read_secret
 from ..settings.oauth2 import read_table
 from .generic import request_token
-from .oauth2 import TokenError
+from .oauth2 import TokenError, write_secret_file
 
 # Google's endpoint for installed apps; `access_type=offline` and `prompt=consent` make it give a
 # refresh token every time (without them a second login gets none).
@@ -133,7 +131,7 @@ def login(client: Client, *, say: Callable[[str], None], timeout: float = 300.0)
     refresh_token = tokens.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise LoginFailed("the token endpoint gave no refresh token (is the client an installed app's?)")
-    _write_private(client.refresh_token_file, refresh_token)
+    write_secret_file(client.refresh_token_file, refresh_token)
     return client.refresh_token_file
 
 
@@ -187,17 +185,3 @@ def _secret(path: Path) -> str:
         return read_secret(path)
     except ConfigError as problem:
         raise LoginFailed(str(problem)) from None
-
-
-def _write_private(path: Path, value: str) -> None:
-    """Written to a 0600 file beside it and renamed over it: never readable by others, never half."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(value + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -18,10 +18,13 @@ an endpoint's response body can echo the request, and the request holds the secr
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # A token is renewed this long before the end of its lifetime, so that one handed out is still good
 # when the server checks it (the login's round trips, a clock a little fast)...
@@ -93,3 +96,18 @@ class TokenSource:
         with self._lock:
             if token is None or token == self._token:
                 self._token = None
+
+
+def write_secret_file(path: Path, value: str) -> None:
+    """Write a secret (a refresh token) in place of `path`'s: to a 0600 file beside it, renamed over
+    it, so that it is never readable by others and never half written."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(value + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
