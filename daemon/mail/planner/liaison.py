@@ -27,6 +27,7 @@ from typing import TypeVar
 
 from ....store.outcomes import Direction
 from ....store.planner_state import CheckinRow, PairState, PlannerState
+from ....store.queries.rounds import roster_pair_id
 from ....store.summary_state import LiaisonActivity, LiaisonActivityOptions, PairFigures
 from ...operation.cells import spreadsheet_safe
 from ..attachment import Attachment
@@ -59,8 +60,9 @@ COMMENT_CHARACTERS = 500
 LIST_LIMIT = 25
 CHART_LIMIT = 25
 
-# Names, not addresses: at ~55 bytes a pair the CSV of 10,000 pairs stays under 600 KB (the
-# addresses would add ~45 more each); the mail gives the addresses of the pairs it lists.
+# Names, not addresses: at ~57 bytes a pair the CSV of 10,000 pairs stays under 600 KB (the
+# addresses would add ~45 more each); the mail gives the addresses of the pairs it lists. A pair
+# is its round and the roster's pair_id, as `status` and `export` name it.
 CSV_COLUMNS = (
     "round",
     "pair_id",
@@ -616,7 +618,9 @@ def pairs_csv(
             figure = figures.get(pair.pair_id)
             cells: list[object] = [
                 round_cell,
-                spreadsheet_safe(pair.pair_id),  # the roster's words; the rest are ours or numbers
+                # The roster's pair_id beside its round, as `status` and `export` give it (and no
+                # longer than the pair's key: the round column costs round "1"'s pairs 2 bytes).
+                spreadsheet_safe(roster_pair_id(pair.pair_id)),  # the roster's words; the rest are ours or numbers
                 spreadsheet_safe(pair.mentor.name or pair.mentor.email),
                 spreadsheet_safe(pair.mentee.name or pair.mentee.email),
                 pair.status,
