@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mentormail.daemon.mail.planner import Calendar, DueMail, add_months, due_mail
+from mentormail.daemon.mail.planner.surveys import survey_results_moments
 from mentormail.store.planner_state import CheckinRow, Contact, LetterRow, PairState, Person, PlannerState, SpoofAttempt, SurveyAnswerRow
 from mentormail.daemon.settings import ScheduleSettings, SurveyQuestion, SurveySettings, TopicSettings
 
@@ -121,10 +122,13 @@ def test_mail_to_the_committee_and_only_that_is_marked_so() -> None:
 
 
 def test_a_liaison_summary_every_week_of_the_round_on_monday_morning_local_time() -> None:
-    summaries = [m for m in run_round(PAIRS) if m.kind == "liaison_summary"]
+    summaries = [m for m in run_round(PAIRS, until=END + timedelta(days=30)) if m.kind == "liaison_summary"]
     first_monday = date(2026, 9, 7)
-    # Up to the round's end, not a week past it: a pair leaves the summary when its round ends (issue 10).
-    weeks = (END - timedelta(days=1) - first_monday).days // 7 + 1
+    # Up to the morning the round's survey results go out, not a week past it: the ended round keeps
+    # its section until then (issue 12), and after it a summary would be about nobody.
+    results = max(survey_results_moments(CALENDAR, PlannerState(pairs=PAIRS, sent_keys=frozenset()), CALENDAR.at(END, time(0))))
+    weeks = sum(1 for k in range(60) if CALENDAR.at(first_monday + timedelta(weeks=k), time(9)) < results)
+    assert CALENDAR.at(END, time(0)) < results < CALENDAR.at(END + timedelta(days=30), time(0))
     assert len(summaries) == weeks
     for mail in summaries:
         local = mail.due_at.astimezone(CHICAGO)
@@ -375,7 +379,7 @@ def test_the_liaison_summary_lists_a_low_rating_and_a_request_to_get_in_touch() 
     (summary,) = [m for m in due_mail(CALENDAR, state, monday) if m.kind == "liaison_summary"]
     assert summary.key == "liaison_summary:2027-01-11"
     assert summary.to == (LIAISON,) and summary.reply_person == 21
-    context = summary.context
+    (context,) = summary.context["rounds"]  # a program of one round: one section
     (low,) = context["low_ratings"]
     assert (low["pair_id"], low["rating"], low["month"], low["received_on"]) == ("p2", 2, 4, date(2026, 12, 16))
     assert low["mentor"] == {"name": "Ana Álvarez", "email": "ana@example.org"}

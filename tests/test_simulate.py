@@ -55,9 +55,9 @@ def test_a_silent_round(round_program: Program) -> None:
     assert kind_counts(sent, "survey") == dict.fromkeys(PARTICIPANTS, 1)
     assert kind_counts(sent, "survey_reminder") == dict.fromkeys(PARTICIPANTS, 1)
     assert kind_counts(sent, "survey_results") == {}
-    # Every Monday from 7 September 2026 to the last before the round's end (1 June 2027): after
-    # it the pairs have left the summary (issue 10), so none a week after.
-    assert kind_counts(sent, "liaison_summary") == {"liaison@example.org": 39}
+    # Every Monday from 7 September 2026 to --until: the ended round keeps its section until its
+    # survey results go out (16 June, issue 12), so 7 June has one too.
+    assert kind_counts(sent, "liaison_summary") == {"liaison@example.org": 40}
     assert "week of" in timeline and "2026-08-31" in timeline and "total" in timeline
 
 

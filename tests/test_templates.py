@@ -183,6 +183,12 @@ def survey_results() -> dict[str, object]:
     return context
 
 
+def one_round(section: dict[str, object]) -> dict[str, object]:
+    """A liaison summary of one round's section, as the planner makes it for a program of one
+    round: the section's counts are the whole summary's (the subject's) too."""
+    return {**section, "rounds": [section]}
+
+
 def contexts() -> dict[str, dict[str, object]]:
     """A realistic context for every kind, as the planner will pass it."""
     common = {"program": PROGRAM}
@@ -250,7 +256,7 @@ def contexts() -> dict[str, dict[str, object]]:
             "month": 4,
             "months": 9,
         },
-        "liaison_summary": {
+        "liaison_summary": one_round({
             **common,
             # The planner knows the liaison and the coordinators by address only.
             "recipient": {"name": "", "email": "liaison@example.org", "role": "liaison"},
@@ -288,7 +294,7 @@ def contexts() -> dict[str, dict[str, object]]:
             "paused": [pair_row("p6", 12)],
             "bouncing": [{**BEN, "pair_id": "p3"}],
             "chart": {"weeks": WEEKS, "rows": chart_rows},
-        },
+        }),  # fmt: skip
         "digest": {
             **common,
             "recipient": {"name": "", "email": "coordinator@example.org", "role": "coordinator"},
@@ -741,11 +747,11 @@ def test_liaison_summary_lists_pairs_needing_attention(rendered: dict[str, Rende
     assert mail.html is not None
     quiet = {**contexts()["liaison_summary"]}
     quiet.update(never_started=[], inactive_30=[], inactive_45=[], one_sided=[], paused=[], bouncing=[])
-    assert "Nothing needs your attention this week." not in Renderer().render("liaison_summary", quiet).text
+    assert "Nothing needs your attention this week." not in Renderer().render("liaison_summary", one_round(quiet)).text
     quiet.update(
         low_ratings=[], contact_requests=[], counts={**quiet["counts"], "low_ratings": 0, "contact_requests": 0}
     )
-    quiet_mail = Renderer().render("liaison_summary", quiet)
+    quiet_mail = Renderer().render("liaison_summary", one_round(quiet))
     assert "Nothing needs your attention this week." in quiet_mail.text
     assert quiet_mail.subject == "Weekly summary for the week of 11 Jan 2027: 4 of 8 pairs active"
 
@@ -864,7 +870,7 @@ def test_long_chart_keeps_lines_short() -> None:
     rows = [
         {**row, "pair_id": f"pair-{n:03d}", "cells": [n % 5] * 40} for n, row in enumerate(context["chart"]["rows"])
     ]
-    text = Renderer().render("liaison_summary", {**context, "chart": {"weeks": weeks, "rows": rows}}).text
+    text = Renderer().render("liaison_summary", one_round({**context, "chart": {"weeks": weeks, "rows": rows}})).text
     chart = [line for line in text.splitlines() if line.startswith("  pair-")]
     assert len(chart) == 8
     assert all(len(line) <= 78 for line in chart), max(chart, key=len)
