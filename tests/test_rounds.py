@@ -97,10 +97,13 @@ def test_a_store_made_by_the_release_before_rounds_migrates_with_the_same_status
 
     assert program.sql("SELECT version_num FROM alembic_version") != [("0011",)]
     assert after.pop("round") == "1"  # the one field rounds add
+    # Days since contact are whole days of elapsed time, not calendar dates: since the fixture was
+    # printed (some hour of FIXTURE_MADE_ON) they have grown by the days since then, or one more.
     elapsed = (datetime.now(timezone.utc).date() - FIXTURE_MADE_ON).days
-    for pair in before["pairs"]:
-        if pair["days_since_contact"] is not None:
-            pair["days_since_contact"] += elapsed
+    for was, now in zip(before["pairs"], after["pairs"]):
+        if was["days_since_contact"] is not None and now["days_since_contact"] is not None:
+            assert now["days_since_contact"] - was["days_since_contact"] in (elapsed, elapsed + 1), now["id"]
+            was["days_since_contact"] = now["days_since_contact"]
     assert after == before
     # Nothing else was lost either: the answers, the check-in, the paused pair, all in round "1".
     assert program.sql("SELECT count(*) FROM surveyresponse") == [(2,)]
