@@ -61,8 +61,9 @@ def describe(url: str) -> StoreDescription:
         with engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             version = connection.dialect.server_version_info or ()
-            has_rounds = "round_id" in {column["name"] for column in inspect(connection).get_columns("pair")}
-            rounds = connection.execute(_ROUNDS_WITH_PAIRS).all() if revision and has_rounds else []
+            # A store with no schema yet has no pair table to inspect (an empty PostgreSQL database).
+            has_rounds = bool(revision) and "round_id" in {c["name"] for c in inspect(connection).get_columns("pair")}
+            rounds = connection.execute(_ROUNDS_WITH_PAIRS).all() if has_rounds else []
     finally:
         engine.dispose()
     if parsed.get_backend_name() == "sqlite":
